@@ -1,0 +1,58 @@
+# The front door. `make build` and `make test` work on a fresh clone, in either order.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SCALE ?= default
+SEED ?= 42
+END_DATE ?= 2026-11-25
+export RETAIL_ML_RAW_DIR ?= data/raw
+export RETAIL_ML_DB_PATH ?= warehouse/retail_ml.duckdb
+DBT := $(BIN)/dbt --no-use-colors
+DBT_ARGS := --project-dir . --profiles-dir .
+
+.PHONY: help venv data data-force build docs test lint lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements/lock.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/lock.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+venv: $(BIN)/.installed ## Create .venv from the pinned lock file (only when missing or stale)
+
+$(RETAIL_ML_RAW_DIR)/_manifest.json: | $(BIN)/.installed
+	$(BIN)/python -m retail_ml.generate --scale $(SCALE) --seed $(SEED) --end-date $(END_DATE) --out $(RETAIL_ML_RAW_DIR)
+
+data: $(RETAIL_ML_RAW_DIR)/_manifest.json ## Generate sample raw data if missing (SCALE=small|default|large, SEED, END_DATE)
+
+data-force: venv ## Regenerate the raw data, replacing what is there
+	$(BIN)/python -m retail_ml.generate --scale $(SCALE) --seed $(SEED) --end-date $(END_DATE) --out $(RETAIL_ML_RAW_DIR) --force
+
+build: data ## Generate data if missing, run dbt build into warehouse/retail_ml.duckdb, print a summary
+	@mkdir -p $(dir $(RETAIL_ML_DB_PATH))
+	$(DBT) build $(DBT_ARGS)
+	$(BIN)/python -m retail_ml.summary --db $(RETAIL_ML_DB_PATH)
+
+docs: data ## Build the dbt docs site into target/ (serve with: .venv/bin/dbt docs serve)
+	$(DBT) docs generate $(DBT_ARGS)
+
+test: venv ## Everything the project proves: pytest (unit tests + dbt build on small data in a temp dir)
+	$(BIN)/python -m pytest
+
+lint: venv ## ruff on the Python code
+	$(BIN)/ruff check src tests/python python_models
+
+lock: ## Re-pin requirements/lock.txt from pyproject.toml (deliberate; commit the diff with a reason)
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ head -2 requirements/lock.txt; .lock-venv/bin/pip freeze --exclude-editable | grep -v '^retail.ml'; } > requirements/lock.new
+	mv requirements/lock.new requirements/lock.txt && rm -rf .lock-venv
+
+clean: ## Remove the warehouse and dbt artefacts (keeps data and .venv)
+	rm -rf warehouse target logs

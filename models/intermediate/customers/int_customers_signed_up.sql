@@ -1,0 +1,35 @@
+-- One row per customer: when they signed up and their current attributes (latest staged version).
+with
+
+customer_versions as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by customer_id
+            order by updated_at desc, loaded_at desc
+        ) as version_rank,
+        min(signup_at) over (partition by customer_id) as first_signup_at,
+        count(*) over (partition by customer_id) as version_count,
+    from customer_versions
+),
+
+final as (
+    select
+        customer_id,
+        email_hash,
+        country_code,
+        signup_channel,
+        version_count,
+        is_marketing_opt_in,
+        cast(first_signup_at as date) as signup_date,
+        first_signup_at as signup_at,
+        updated_at,
+    from ranked
+    where version_rank = 1
+)
+
+select * from final

@@ -1,0 +1,158 @@
+"""End to end: `dbt build` on small generated data, then assertions on the tables it built.
+
+The build itself runs every dbt data test (grains, contracts, the reconciliation test); these
+tests check, independently of dbt, what a user relies on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from retail_ml.summary import MAIN_TABLES, table_row_counts
+
+pytestmark = pytest.mark.e2e
+
+SOURCE_TABLES = {
+    "customers": "stg_shop__customers",
+    "products": "stg_shop__products",
+    "orders": "stg_shop__orders",
+    "order_items": "stg_shop__order_items",
+    "returns": "stg_shop__returns",
+    "reviews": "stg_shop__reviews",
+    "web_sessions": "stg_shop__web_sessions",
+}
+
+
+def raw_count(con, raw_dir, table: str) -> int:
+    return con.execute(
+        f"select count(*) from read_parquet('{raw_dir}/{table}/*/*.parquet')"  # noqa: S608
+    ).fetchone()[0]
+
+
+def test_every_main_table_has_rows(built_warehouse):
+    counts = table_row_counts(built_warehouse.db_path, MAIN_TABLES)
+    assert all(count > 0 for count in counts.values()), counts
+
+
+def test_every_raw_row_is_staged_or_quarantined(built_warehouse):
+    with built_warehouse.connect() as con:
+        for table, staged_model in SOURCE_TABLES.items():
+            raw = raw_count(con, built_warehouse.raw_dir, table)
+            staged = con.execute(f"select count(*) from {staged_model}").fetchone()[0]  # noqa: S608
+            quarantined = con.execute(
+                "select count(*) from stg_shop__quarantined_rows where source_table = ?", [table]
+            ).fetchone()[0]
+            assert raw == staged + quarantined, (table, raw, staged, quarantined)
+            assert quarantined > 0, f"the generator puts dirty rows in {table}"
+
+
+def test_every_quarantine_rule_has_caught_rows(built_warehouse):
+    with built_warehouse.connect() as con:
+        rules = dict(
+            con.execute(
+                "select quarantine_rule, count(*) from stg_shop__quarantined_rows group by 1"
+            ).fetchall()
+        )
+    expected = {
+        "null_key", "malformed_email", "unknown_customer", "unknown_order", "unknown_product",
+        "unknown_currency", "non_positive_quantity", "negative_money", "rating_out_of_range",
+        "future_timestamp", "duplicate_key",
+    }
+    assert expected <= set(rules), f"rules that caught nothing: {expected - set(rules)}"
+
+
+def test_no_raw_pii_outside_staging(built_warehouse):
+    with built_warehouse.connect() as con:
+        pii_columns = con.execute(
+            """
+            select table_name, column_name from information_schema.columns
+            where column_name in ('email', 'full_name', 'review_text')
+              and table_name not like 'base_shop__%'
+            """
+        ).fetchall()
+        leaked_emails = con.execute(
+            """
+            select count(*) from stg_shop__quarantined_rows
+            where raw_row_json like '%@example.%'
+            """
+        ).fetchone()[0]
+    assert pii_columns == []
+    assert leaked_emails == 0
+
+
+def test_feature_rows_cover_every_signed_up_customer_every_day(built_warehouse):
+    with built_warehouse.connect() as con:
+        missing = con.execute(
+            """
+            select count(*)
+            from stg_shop__customers as c
+            cross join (select max(as_of_date) as last_date from feat_customer_daily) as d
+            where cast(c.signup_at as date) <= d.last_date
+              and not exists (
+                select 1 from feat_customer_daily as f
+                where f.customer_id = c.customer_id and f.as_of_date = d.last_date
+              )
+            """
+        ).fetchone()[0]
+        signed_up_on_last_day = con.execute(
+            """
+            select count(*) from feat_customer_serving
+            where signup_date = as_of_date and orders_30d = 0 and net_sales_30d = 0
+            """
+        ).fetchone()[0]
+    assert missing == 0
+    assert signed_up_on_last_day > 0, "customers who signed up today are served"
+
+
+@pytest.mark.parametrize("as_of", ["2026-03-31", "2026-08-15", "2026-11-25"])
+def test_orders_30d_is_point_in_time(built_warehouse, as_of):
+    """orders_30d recomputed from the raw files, seeing only rows landed by the end of as_of."""
+    with built_warehouse.connect() as con:
+        mismatches = con.execute(
+            f"""
+            with expected as (
+                select o.customer_id, count(*) as orders_30d
+                from stg_shop__orders as o
+                where not o.is_cancelled
+                  and cast(o.ordered_at as date) between date '{as_of}' - 29 and date '{as_of}'
+                  and cast(o.loaded_at as date) <= date '{as_of}'
+                group by 1
+            )
+            select count(*)
+            from feat_customer_daily as f
+            left join expected as e on f.customer_id = e.customer_id
+            where f.as_of_date = date '{as_of}'
+              and f.orders_30d <> coalesce(e.orders_30d, 0)
+            """  # noqa: S608
+        ).fetchone()[0]
+    assert mismatches == 0
+
+
+def test_every_served_customer_is_scored_by_the_registered_model(built_warehouse):
+    with built_warehouse.connect() as con:
+        served = con.execute("select count(*) from feat_customer_serving").fetchone()[0]
+        scores = con.execute(
+            "select count(*), min(probability), max(probability), count(distinct model_version)"
+            " from ml_customer_scores"
+        ).fetchone()
+        registry = con.execute(
+            "select model_version, model_sha256, model_bytes from ml_model_registry"
+        ).fetchall()
+        unscored_versions = con.execute(
+            "select count(*) from ml_customer_scores"
+            " where model_version not in (select model_version from ml_model_registry)"
+        ).fetchone()[0]
+    assert scores[0] == served
+    assert 0.0 <= scores[1] <= scores[2] <= 1.0
+    assert scores[3] == 1 and unscored_versions == 0
+    assert len(registry) == 1
+    _, sha, model_bytes = registry[0]
+    assert hashlib.sha256(bytes(model_bytes)).hexdigest() == sha
+
+
+def test_model_beats_chance_on_validation(built_warehouse):
+    with built_warehouse.connect() as con:
+        auc = con.execute("select validation_roc_auc from ml_model_registry").fetchone()[0]
+    assert auc > 0.6
