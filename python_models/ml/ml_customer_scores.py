@@ -1,10 +1,12 @@
 """Scores every customer as of the latest complete day with the registered model."""
 
-from retail_ml.ml import score_with_registered_model
+from retail_ml.ml import arrow_to_model_frame, score_with_registered_model
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    registry = dbt.ref("ml_model_registry").arrow().to_pandas()
-    serving = dbt.ref("feat_customer_serving").arrow().to_pandas()
-    return score_with_registered_model(registry, serving)
+    registry = arrow_to_model_frame(dbt.ref("ml_model_registry").to_arrow_table())
+    serving = arrow_to_model_frame(dbt.ref("feat_customer_serving").to_arrow_table())
+    return score_with_registered_model(
+        registry, serving, model_name="purchase_30d", passthrough_columns=["as_of_date"]
+    )

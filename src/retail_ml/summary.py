@@ -19,6 +19,8 @@ MAIN_TABLES: tuple[str, ...] = (
     "ml_customer_scores",
 )
 
+EXAMPLE_QUERY = "select * from ml_customer_scores order by probability desc limit 10"
+
 
 def table_row_counts(db_path: Path, tables: tuple[str, ...] = MAIN_TABLES) -> dict[str, int]:
     """Row counts of the given tables, read through a read-only connection."""
@@ -37,7 +39,7 @@ def render_summary(db_path: Path, counts: dict[str, int]) -> str:
     lines += [
         "",
         "Query it (after the build; DuckDB allows one writer or many readers):",
-        f"  duckdb -readonly {db_path} \"select * from ml_customer_scores order by probability desc limit 10\"",
+        f"  duckdb -readonly {db_path} \"{EXAMPLE_QUERY}\"",
         "  python -c \"import duckdb; print(duckdb.connect("
         f"'{db_path}', read_only=True).sql('from feat_customer_serving limit 5'))\"",
     ]

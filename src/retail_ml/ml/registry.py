@@ -1,0 +1,227 @@
+"""Safe persistence of the fitted pipeline and its model-registry record.
+
+Models are stored as bytes in a warehouse table, so loading must not execute
+arbitrary code: serialisation uses the skops format (never pickle/joblib) and
+:func:`load_model`
+
+1. verifies the SHA-256 of the bytes against the recorded digest
+   (:class:`~retail_ml.ml.errors.ModelIntegrityError` on mismatch),
+2. asks ``skops.io.get_untrusted_types`` which non-default types the archive
+   needs and refuses anything outside an explicit allow-list
+   (:class:`~retail_ml.ml.errors.UntrustedModelError`, naming the types),
+3. only then calls ``skops.io.loads`` with that allow-list.
+
+Serialised bytes are canonicalised (see
+:mod:`retail_ml.ml.canonical_archive`), so an unchanged model always has the
+same bytes and digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import platform
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sklearn
+import skops
+import skops.io
+from sklearn.pipeline import Pipeline
+
+from retail_ml.ml.canonical_archive import canonicalize_skops_archive
+from retail_ml.ml.errors import ModelIntegrityError, ModelLoadError, UntrustedModelError
+from retail_ml.ml.training import TrainedModel
+
+#: Fully-qualified names of the types that a pipeline built by
+#: :func:`retail_ml.ml.pipeline.make_pipeline` needs beyond skops' defaults.
+#: Hard-coded on purpose (an explicit, minimal allow-list); a test asserts it
+#: equals what skops reports for a freshly fitted pipeline, so drift after a
+#: library upgrade is caught. To regenerate, fit ``make_pipeline(...)`` on a
+#: tiny frame with numeric and categorical features and run
+#: ``sorted(skops.io.get_untrusted_types(data=skops.io.dumps(pipeline)))``.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "numpy.dtype",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+)
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    """Serialised model: canonical skops bytes and their SHA-256 hex digest."""
+
+    model_bytes: bytes
+    sha256: str
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return the lower-case SHA-256 hex digest of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def serialize_model(pipeline: Pipeline) -> ModelArtifact:
+    """Serialise a fitted pipeline with skops into reproducible bytes.
+
+    Args:
+        pipeline: The fitted pipeline.
+
+    Returns:
+        A :class:`ModelArtifact`; the same fitted model always yields the same
+        bytes and digest.
+    """
+    model_bytes = canonicalize_skops_archive(skops.io.dumps(pipeline))
+    return ModelArtifact(model_bytes=model_bytes, sha256=sha256_hex(model_bytes))
+
+
+def load_model(
+    model_bytes: bytes,
+    expected_sha256: str,
+    trusted_types: Sequence[str] = TRUSTED_TYPES,
+) -> Pipeline:
+    """Load a pipeline stored by :func:`serialize_model`, refusing unsafe input.
+
+    Args:
+        model_bytes: The stored bytes (any bytes-like object).
+        expected_sha256: The digest recorded when the model was stored.
+        trusted_types: Allow-list of fully-qualified type names that may be
+            loaded beyond skops' own defaults.
+
+    Returns:
+        The loaded :class:`~sklearn.pipeline.Pipeline`.
+
+    Raises:
+        ModelIntegrityError: If the digest does not match (or is malformed) or
+            the bytes are not a readable skops archive.
+        UntrustedModelError: If the archive needs types outside
+            ``trusted_types``; the message names them.
+        ModelLoadError: If the loaded object is not a ``Pipeline``.
+    """
+    data = bytes(model_bytes)
+    expected = expected_sha256.strip().lower()
+    if not _SHA256_HEX.fullmatch(expected):
+        raise ModelIntegrityError(
+            f"expected_sha256 is not a 64-character hex digest: {expected_sha256!r}"
+        )
+    actual = sha256_hex(data)
+    if not hmac.compare_digest(actual, expected):
+        raise ModelIntegrityError(
+            f"model bytes fail the integrity check: SHA-256 is {actual}, "
+            f"expected {expected}; refusing to load"
+        )
+
+    try:
+        needed = skops.io.get_untrusted_types(data=data)
+    except (zipfile.BadZipFile, KeyError, TypeError, ValueError) as exc:
+        raise ModelIntegrityError(f"model bytes are not a readable skops archive: {exc}") from exc
+    allowed = list(trusted_types)
+    refused = sorted(set(needed) - set(allowed))
+    if refused:
+        raise UntrustedModelError(
+            f"model archive needs types outside the allow-list: {refused}; refusing to load"
+        )
+
+    model = skops.io.loads(data, trusted=allowed)
+    if not isinstance(model, Pipeline):
+        raise ModelLoadError(
+            f"stored model is a {type(model).__module__}.{type(model).__qualname__}, "
+            "expected sklearn.pipeline.Pipeline"
+        )
+    return model
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that determine the model bytes and scores."""
+    return {
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "skops": skops.__version__,
+    }
+
+
+def _canonical_json(value: Any) -> str:
+    """Compact, key-sorted JSON; non-JSON scalars (e.g. dates) become strings."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False, default=str)
+
+
+def model_version(
+    training_fingerprint: str,
+    params: Mapping[str, Any],
+    feature_columns: Sequence[Mapping[str, str]],
+    versions: Mapping[str, str],
+) -> str:
+    """Deterministic model version: first 16 hex of SHA-256 over its inputs.
+
+    Unchanged training data, parameters, features and library versions give
+    the same version.
+    """
+    payload = _canonical_json(
+        {
+            "training_fingerprint": training_fingerprint,
+            "params": dict(params),
+            "feature_columns": [dict(column) for column in feature_columns],
+            "library_versions": dict(versions),
+        }
+    )
+    return sha256_hex(payload.encode("utf-8"))[:16]
+
+
+def registry_row(
+    trained: TrainedModel,
+    artifact: ModelArtifact,
+    *,
+    model_name: str,
+    trained_at: datetime,
+    versions: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Build the one-row model-registry record returned by the dbt model.
+
+    Args:
+        trained: The trained model and its metadata.
+        artifact: ``serialize_model(trained.pipeline)``.
+        model_name: Logical model name, e.g. ``"purchase_propensity_30d"``.
+        trained_at: Timestamp to record (passed in, so the function is pure).
+        versions: Library versions to record; defaults to
+            :func:`library_versions` of the running environment.
+
+    Returns:
+        A dict with keys ``model_name``, ``model_version``, ``trained_at``,
+        ``training_fingerprint``, ``train_cutoff_min``, ``train_cutoff_max``,
+        ``validation_cutoff``, ``feature_columns_json``, ``params_json``,
+        ``metrics_json``, ``library_versions_json``, ``model_bytes``,
+        ``model_sha256``, ``n_train_rows``, ``n_validation_rows``,
+        ``validation_roc_auc`` and ``validation_pr_auc``.
+    """
+    versions = dict(library_versions() if versions is None else versions)
+    feature_columns = [column.as_dict() for column in trained.feature_columns]
+    return {
+        "model_name": model_name,
+        "model_version": model_version(
+            trained.training_fingerprint, trained.params, feature_columns, versions
+        ),
+        "trained_at": trained_at,
+        "training_fingerprint": trained.training_fingerprint,
+        "train_cutoff_min": trained.train_cutoffs[0],
+        "train_cutoff_max": trained.train_cutoffs[1],
+        "validation_cutoff": trained.validation_cutoff,
+        "feature_columns_json": json.dumps(feature_columns),
+        "params_json": _canonical_json(trained.params),
+        "metrics_json": _canonical_json(trained.validation_metrics),
+        "library_versions_json": _canonical_json(versions),
+        "model_bytes": artifact.model_bytes,
+        "model_sha256": artifact.sha256,
+        "n_train_rows": int(trained.n_train_rows),
+        "n_validation_rows": int(trained.n_validation_rows),
+        "validation_roc_auc": float(trained.validation_metrics["roc_auc"]),
+        "validation_pr_auc": float(trained.validation_metrics["pr_auc"]),
+    }

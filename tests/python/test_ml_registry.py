@@ -1,0 +1,268 @@
+"""Tests for retail_ml.ml.registry (safe persistence and the registry row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from retail_ml.ml.canonical_archive import canonicalize_skops_archive
+from retail_ml.ml.errors import ModelIntegrityError, ModelLoadError, UntrustedModelError
+from retail_ml.ml.pipeline import fit_deterministically, make_pipeline
+from retail_ml.ml.registry import (
+    TRUSTED_TYPES,
+    library_versions,
+    load_model,
+    registry_row,
+    serialize_model,
+)
+from retail_ml.ml.training import train_purchase_model
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+NUMERIC = ["recency_days", "order_count"]
+CATEGORICAL = ["country"]
+FEATURES = NUMERIC + CATEGORICAL
+TRAINED_AT = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def _frame(n_rows: int = 240, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    recency = rng.exponential(60.0, n_rows)
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(n_rows),
+            "cutoff_date": np.repeat([dt.date(2011, 7, 1), dt.date(2011, 8, 1)], n_rows // 2),
+            "recency_days": recency,
+            "order_count": rng.poisson(3, n_rows).astype("float64"),
+            "country": pd.array(rng.choice(["UK", "DE", None], n_rows), dtype="str"),
+            "label": (recency + rng.normal(0.0, 10.0, n_rows) < 40.0).astype("int64"),
+        }
+    )
+
+
+def _fitted_pipeline(seed: int = 0) -> Pipeline:
+    frame = _frame()
+    pipeline = make_pipeline(NUMERIC, CATEGORICAL, seed)
+    return fit_deterministically(pipeline, frame[FEATURES], frame["label"])
+
+
+def _double(values):
+    return values * 2
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return _fitted_pipeline()
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return train_purchase_model(_frame(), NUMERIC, CATEGORICAL)
+
+
+def test_trusted_types_match_what_skops_reports(pipeline: Pipeline) -> None:
+    reported = sorted(skops.io.get_untrusted_types(data=skops.io.dumps(pipeline)))
+    assert list(TRUSTED_TYPES) == reported
+
+
+def test_serialized_bytes_are_deterministic(pipeline: Pipeline) -> None:
+    first = serialize_model(pipeline)
+    second = serialize_model(_fitted_pipeline())
+    assert first.model_bytes == second.model_bytes
+    assert first.sha256 == second.sha256 == hashlib.sha256(first.model_bytes).hexdigest()
+    assert serialize_model(_fitted_pipeline(seed=1)).sha256 != first.sha256
+
+
+def test_serialized_bytes_are_identical_in_a_fresh_interpreter(pipeline: Pipeline) -> None:
+    code = (
+        "import sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "import test_ml_registry as t\n"
+        "from retail_ml.ml.registry import serialize_model\n"
+        "print(serialize_model(t._fitted_pipeline()).sha256)\n"
+    )
+    # Different hash seed and thread count than the test process.
+    env = {**os.environ, "PYTHONPATH": str(SRC), "PYTHONHASHSEED": "4242", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(  # noqa: S603 - fixed interpreter and code
+        [sys.executable, "-c", code, str(Path(__file__).parent)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == serialize_model(pipeline).sha256
+
+
+def test_canonical_archive_is_idempotent_and_has_fixed_metadata(pipeline: Pipeline) -> None:
+    data = serialize_model(pipeline).model_bytes
+    assert canonicalize_skops_archive(data) == data
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+    assert infos[0].filename == "schema.json"
+    assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert all(re.fullmatch(r"\d+\.(npy|bin)", info.filename) for info in infos[1:])
+
+
+def test_canonicalize_rejects_non_archives() -> None:
+    with pytest.raises(ValueError, match="not a skops archive"):
+        canonicalize_skops_archive(b"definitely not a zip file")
+
+
+def test_round_trip_gives_identical_predictions(pipeline: Pipeline) -> None:
+    artifact = serialize_model(pipeline)
+    loaded = load_model(artifact.model_bytes, artifact.sha256)
+    assert isinstance(loaded, Pipeline)
+    frame = _frame(seed=3)
+    np.testing.assert_array_equal(
+        loaded.predict_proba(frame[FEATURES]), pipeline.predict_proba(frame[FEATURES])
+    )
+    # Bytes-like input (e.g. a BLOB read back as memoryview) and an upper-case digest.
+    again = load_model(memoryview(artifact.model_bytes), artifact.sha256.upper())
+    assert serialize_model(again).sha256 == artifact.sha256
+
+
+def test_tampered_bytes_are_refused(pipeline: Pipeline) -> None:
+    artifact = serialize_model(pipeline)
+    tampered = bytearray(artifact.model_bytes)
+    tampered[len(tampered) // 2] ^= 0xFF
+    with pytest.raises(ModelIntegrityError, match="integrity check"):
+        load_model(bytes(tampered), artifact.sha256)
+
+
+def test_wrong_or_malformed_digest_is_refused(pipeline: Pipeline) -> None:
+    artifact = serialize_model(pipeline)
+    with pytest.raises(ModelIntegrityError, match="integrity check"):
+        load_model(artifact.model_bytes, "0" * 64)
+    with pytest.raises(ModelIntegrityError, match="64-character"):
+        load_model(artifact.model_bytes, "abc")
+
+
+def test_unreadable_archive_with_matching_digest_is_refused() -> None:
+    garbage = b"not a skops archive"
+    with pytest.raises(ModelIntegrityError, match="not a readable skops archive"):
+        load_model(garbage, hashlib.sha256(garbage).hexdigest())
+
+
+def test_custom_function_is_refused_as_untrusted() -> None:
+    frame = _frame()
+    custom = Pipeline(
+        [
+            ("double", FunctionTransformer(_double)),
+            ("model", make_pipeline(NUMERIC, [], seed=0)),
+        ]
+    )
+    fit_deterministically(custom, frame[NUMERIC], frame["label"])
+    artifact = serialize_model(custom)
+    with pytest.raises(UntrustedModelError, match=r"test_ml_registry\._double"):
+        load_model(artifact.model_bytes, artifact.sha256)
+
+
+def test_types_outside_a_narrower_allow_list_are_refused(pipeline: Pipeline) -> None:
+    artifact = serialize_model(pipeline)
+    with pytest.raises(UntrustedModelError, match="TreePredictor"):
+        load_model(artifact.model_bytes, artifact.sha256, trusted_types=["numpy.dtype"])
+
+
+def test_non_pipeline_objects_are_refused(pipeline: Pipeline) -> None:
+    artifact = serialize_model(pipeline.named_steps["classifier"])
+    with pytest.raises(ModelLoadError, match="expected sklearn.pipeline.Pipeline"):
+        load_model(artifact.model_bytes, artifact.sha256)
+
+
+def test_package_never_uses_pickle_or_joblib() -> None:
+    sources = (SRC / "retail_ml" / "ml").glob("*.py")
+    pattern = re.compile(r"^\s*(import|from)\s+(pickle|cPickle|joblib|dill|cloudpickle)\b", re.M)
+    offenders = [path.name for path in sources if pattern.search(path.read_text())]
+    assert offenders == []
+
+
+# --- registry_row ------------------------------------------------------------
+
+ROW_KEYS = {
+    "model_name",
+    "model_version",
+    "trained_at",
+    "training_fingerprint",
+    "train_cutoff_min",
+    "train_cutoff_max",
+    "validation_cutoff",
+    "feature_columns_json",
+    "params_json",
+    "metrics_json",
+    "library_versions_json",
+    "model_bytes",
+    "model_sha256",
+    "n_train_rows",
+    "n_validation_rows",
+    "validation_roc_auc",
+    "validation_pr_auc",
+}
+
+
+def test_registry_row_contents(trained) -> None:
+    artifact = serialize_model(trained.pipeline)
+    row = registry_row(trained, artifact, model_name="purchase_30d", trained_at=TRAINED_AT)
+    assert set(row) == ROW_KEYS
+    assert row["model_name"] == "purchase_30d"
+    assert re.fullmatch(r"[0-9a-f]{16}", row["model_version"])
+    assert row["trained_at"] == TRAINED_AT
+    assert row["training_fingerprint"] == trained.training_fingerprint
+    assert row["train_cutoff_min"] == row["train_cutoff_max"] == dt.date(2011, 7, 1)
+    assert row["validation_cutoff"] == dt.date(2011, 8, 1)
+    assert json.loads(row["feature_columns_json"]) == [
+        {"name": "recency_days", "role": "numeric", "dtype": "float64"},
+        {"name": "order_count", "role": "numeric", "dtype": "float64"},
+        {"name": "country", "role": "categorical", "dtype": "str"},
+    ]
+    assert json.loads(row["params_json"]) == trained.params
+    assert json.loads(row["metrics_json"]) == trained.validation_metrics
+    assert set(json.loads(row["library_versions_json"])) == set(library_versions())
+    assert isinstance(row["model_bytes"], bytes)
+    assert row["model_sha256"] == hashlib.sha256(row["model_bytes"]).hexdigest()
+    assert (row["n_train_rows"], row["n_validation_rows"]) == (120, 120)
+    assert row["validation_roc_auc"] == trained.validation_metrics["roc_auc"]
+    assert row["validation_pr_auc"] == trained.validation_metrics["pr_auc"]
+    assert len(pd.DataFrame([row])) == 1
+    reloaded = load_model(row["model_bytes"], row["model_sha256"])
+    assert isinstance(reloaded, Pipeline)
+
+
+def test_model_version_is_deterministic(trained) -> None:
+    versions = {"numpy": "1", "pandas": "2", "python": "3", "scikit-learn": "4", "skops": "5"}
+    artifact = serialize_model(trained.pipeline)
+    retrained = train_purchase_model(
+        _frame().sample(frac=1.0, random_state=2), NUMERIC, CATEGORICAL
+    )
+
+    def version(model, **overrides) -> str:
+        row = registry_row(
+            model,
+            artifact,
+            model_name="m",
+            trained_at=overrides.pop("trained_at", TRAINED_AT),
+            versions={**versions, **overrides},
+        )
+        return row["model_version"]
+
+    reference = version(trained)
+    assert version(retrained) == reference
+    assert version(trained, trained_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)) == reference
+    assert version(trained, numpy="9") != reference
+    reseeded = train_purchase_model(_frame(), NUMERIC, CATEGORICAL, seed=1)
+    assert version(reseeded) != reference
+    other_data = train_purchase_model(_frame(seed=9), NUMERIC, CATEGORICAL)
+    assert version(other_data) != reference
