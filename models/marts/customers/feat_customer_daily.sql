@@ -96,10 +96,8 @@ with_attributes as (
     left join customer_versions
         on running.customer_id = customer_versions.customer_id
         and running.as_of_date >= customer_versions.valid_from_date
-        and (
-            running.as_of_date < customer_versions.valid_to_date
-            or customer_versions.valid_to_date is null
-        )
+        -- No OR on the open end: it would turn this hash join into a nested loop.
+        and running.as_of_date < coalesce(customer_versions.valid_to_date, date '9999-12-31')
 ),
 
 final as (
