@@ -1,120 +1,62 @@
 {#
     Point-in-time windows as running sums of deltas.
 
-    An event (order, order line, refund, session) happens on `event_date` and becomes known on
-    `known_date` (the day its last row landed; never before `event_date`). An N-day window feature
-    at as-of date D counts the events with event_date in D-N+1 .. D that are known by D, so each
-    event is inside the window exactly on the days known_date .. event_date + N - 1. It therefore
-    adds its value on known_date and removes it on event_date + N; a running sum of these deltas
-    over the days gives the windowed feature for every day in one pass, late-landed rows included.
-    Lifetime features only ever add.
+    An event happens on `event_date` and is known from `known_date` (never earlier). An N-day
+    window feature at as-of date D counts the events with event_date in D-N+1 .. D known by D,
+    so each event is inside the window exactly on the days known_date .. event_date + N - 1: it
+    adds its value on known_date and removes it on event_date + N. Lifetime features only add.
+    Presence intervals (distinct counts, returned units) add on start_date and remove on
+    end_date. A running sum of the deltas over the days gives every feature for every day in
+    one pass, late-landed rows included.
 #}
 {%- set windowed_measures = {
-    'orders': [10, 30],
+    'orders': [7, 10, 30, 90],
     'order_value': [10],
-    'net_sales': [30],
+    'net_sales': [7, 30, 90],
+    'units': [90],
     'sessions': [30],
+    'reviews': [90],
+    'rating_sum': [90],
 } -%}
 {%- set lifetime_measures = ['orders', 'net_sales'] -%}
+{%- set interval_features = ['distinct_categories_90d', 'active_days_30d', 'returned_units_90d'] -%}
 
 with
 
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
-),
-
-order_lines as (
-    select * from {{ ref('int_order_lines_netted') }}
-),
-
-refunds as (
-    select * from {{ ref('int_refunds_converted') }}
-),
-
-sessions as (
-    select * from {{ ref('stg_shop__web_sessions') }}
-),
-
-order_events as (
-    select
-        customer_id,
-        'orders' as measure,
-        cast(ordered_at as date) as event_date,
-        cast(loaded_at as date) as known_date,
-        cast(1 as decimal(18, 2)) as value,
-    from orders
-    where not is_cancelled
-),
-
--- Order value: net sales of an order's lines before refunds (docs: order_value).
-order_value_events as (
-    select
-        customer_id,
-        'order_value' as measure,
-        order_date as event_date,
-        cast(known_at as date) as known_date,
-        net_sales_eur as value,
-    from order_lines
-    where not is_cancelled
-),
-
-net_sales_events as (
-    select
-        customer_id,
-        'net_sales' as measure,
-        event_date,
-        known_date,
-        value,
-    from order_value_events
-    union all
-    select
-        customer_id,
-        'net_sales' as measure,
-        return_date as event_date,
-        cast(known_at as date) as known_date,
-        -refund_eur as value,
-    from refunds
-),
-
-session_events as (
-    select
-        customer_id,
-        'sessions' as measure,
-        cast(started_at as date) as event_date,
-        cast(loaded_at as date) as known_date,
-        cast(1 as decimal(18, 2)) as value,
-    from sessions
-    where not is_anonymous
-),
-
 events as (
-    select * from order_events
-    union all
-    select * from order_value_events
-    union all
-    select * from net_sales_events
-    union all
-    select * from session_events
+    select * from {{ ref('int_customer_events_known') }}
 ),
 
-deltas as (
+intervals as (
+    select * from {{ ref('int_customer_presence_intervals') }}
+),
+
+-- Net sales are sales minus refunds, each on its own date (docs: net_sales).
+measured_events as (
+    select customer_id, measure, value, event_date, known_date,
+    from events
+    where measure <> 'refunds'
+    union all
+    select customer_id, 'net_sales' as measure, value, event_date, known_date,
+    from events
+    where measure = 'order_value'
+    union all
+    select customer_id, 'net_sales' as measure, -value as value, event_date, known_date,
+    from events
+    where measure = 'refunds'
+),
+
+window_spans as (
 {%- for measure, windows in windowed_measures.items() %}
     {%- for n in windows %}
     select
         customer_id,
         '{{ measure }}_{{ n }}d' as feature,
-        known_date as change_date,
-        value as delta,
-    from events
-    where measure = '{{ measure }}' and known_date < event_date + {{ n }}
-    union all
-    select
-        customer_id,
-        '{{ measure }}_{{ n }}d' as feature,
-        event_date + {{ n }} as change_date,
-        -value as delta,
-    from events
-    where measure = '{{ measure }}' and known_date < event_date + {{ n }}
+        value,
+        known_date as start_date,
+        event_date + {{ n }} as end_date,
+    from measured_events
+    where measure = '{{ measure }}'
     union all
     {%- endfor %}
 {%- endfor %}
@@ -122,14 +64,25 @@ deltas as (
     select
         customer_id,
         '{{ measure }}_lifetime' as feature,
-        known_date as change_date,
-        value as delta,
-    from events
+        value,
+        known_date as start_date,
+        null::date as end_date,
+    from measured_events
     where measure = '{{ measure }}'
-    {%- if not loop.last %}
     union all
-    {%- endif %}
 {%- endfor %}
+    select customer_id, feature, value, start_date, end_date,
+    from intervals
+),
+
+deltas as (
+    select customer_id, feature, start_date as change_date, value as delta,
+    from window_spans
+    where end_date is null or start_date < end_date
+    union all
+    select customer_id, feature, end_date as change_date, -value as delta,
+    from window_spans
+    where end_date is not null and start_date < end_date
 ),
 
 last_order_known as (
@@ -137,7 +90,8 @@ last_order_known as (
         customer_id,
         known_date as change_date,
         max(event_date) as last_order_date,
-    from order_events
+    from events
+    where measure = 'orders'
     group by customer_id, known_date
 ),
 
@@ -152,6 +106,9 @@ pivoted as (
 {%- endfor %}
 {%- for measure in lifetime_measures %}
         sum(delta) filter (where feature = '{{ measure }}_lifetime') as {{ measure }}_lifetime_delta,
+{%- endfor %}
+{%- for feature in interval_features %}
+        sum(delta) filter (where feature = '{{ feature }}') as {{ feature }}_delta,
 {%- endfor %}
     from deltas
     group by customer_id, change_date

@@ -1,5 +1,13 @@
 -- One row per customer per as-of date, from the signup date to the latest complete day.
--- Every value uses only rows that had landed by the end of the as-of date.
+-- Every value uses only rows that had landed by the end of the as-of date
+-- (docs: customer_feature_semantics).
+{%- set running_features = [
+    'orders_7d', 'orders_10d', 'orders_30d', 'orders_90d', 'orders_lifetime',
+    'order_value_10d', 'net_sales_7d', 'net_sales_30d', 'net_sales_90d', 'net_sales_lifetime',
+    'units_90d', 'returned_units_90d', 'sessions_30d', 'active_days_30d',
+    'reviews_90d', 'rating_sum_90d', 'distinct_categories_90d',
+] %}
+
 with
 
 customers as (
@@ -31,29 +39,18 @@ customer_days as (
 
 -- Changes dated before the signup (an order stamped before its customer's signup) count from
 -- the signup day, so nothing known is dropped from the running sums.
-deltas_on_spine as (
+deltas_per_day as (
     select
-        activity_deltas.* exclude (change_date),
+        activity_deltas.customer_id,
         greatest(activity_deltas.change_date, customers.signup_date) as as_of_date,
+{%- for feature in running_features %}
+        sum({{ feature }}_delta) as {{ feature }}_delta,
+{%- endfor %}
+        max(activity_deltas.last_order_date) as last_order_date,
     from activity_deltas
     inner join customers
         on activity_deltas.customer_id = customers.customer_id
-),
-
-deltas_per_day as (
-    select
-        customer_id,
-        as_of_date,
-        sum(orders_10d_delta) as orders_10d_delta,
-        sum(orders_30d_delta) as orders_30d_delta,
-        sum(order_value_10d_delta) as order_value_10d_delta,
-        sum(net_sales_30d_delta) as net_sales_30d_delta,
-        sum(sessions_30d_delta) as sessions_30d_delta,
-        sum(orders_lifetime_delta) as orders_lifetime_delta,
-        sum(net_sales_lifetime_delta) as net_sales_lifetime_delta,
-        max(last_order_date) as last_order_date,
-    from deltas_on_spine
-    group by customer_id, as_of_date
+    group by all
 ),
 
 running as (
@@ -62,18 +59,10 @@ running as (
         customer_days.as_of_date,
         customer_days.signup_date,
         customer_days.is_latest,
-        sum(coalesce(deltas_per_day.orders_10d_delta, 0)) over customer_history as orders_10d,
-        sum(coalesce(deltas_per_day.orders_30d_delta, 0)) over customer_history as orders_30d,
-        sum(coalesce(deltas_per_day.order_value_10d_delta, 0)) over customer_history
-            as order_value_10d,
-        sum(coalesce(deltas_per_day.net_sales_30d_delta, 0)) over customer_history
-            as net_sales_30d,
-        sum(coalesce(deltas_per_day.sessions_30d_delta, 0)) over customer_history
-            as sessions_30d,
-        sum(coalesce(deltas_per_day.orders_lifetime_delta, 0)) over customer_history
-            as orders_lifetime,
-        sum(coalesce(deltas_per_day.net_sales_lifetime_delta, 0)) over customer_history
-            as lifetime_net_sales,
+{%- for feature in running_features %}
+        sum(coalesce(deltas_per_day.{{ feature }}_delta, 0)) over customer_history
+            as {{ feature }},
+{%- endfor %}
         max(deltas_per_day.last_order_date) over customer_history as last_order_date,
     from customer_days
     left join deltas_per_day
@@ -100,28 +89,54 @@ with_attributes as (
         and running.as_of_date < coalesce(customer_versions.valid_to_date, date '9999-12-31')
 ),
 
+ranked as (
+    select
+        *,
+        percent_rank() over (
+            partition by as_of_date
+            order by orders_30d, net_sales_30d, sessions_30d
+        ) as activity_rank_30d,
+    from with_attributes
+),
+
 final as (
     select
         customer_id,
         country_code,
         signup_channel,
+        cast(orders_7d as integer) as orders_7d,
         cast(orders_10d as integer) as orders_10d,
         cast(orders_30d as integer) as orders_30d,
+        cast(orders_90d as integer) as orders_90d,
         cast(orders_lifetime as integer) as orders_lifetime,
-        cast(sessions_30d as integer) as sessions_30d,
+        cast(net_sales_7d as decimal(18, 2)) as net_sales_7d,
         cast(net_sales_30d as decimal(18, 2)) as net_sales_30d,
-        cast(lifetime_net_sales as decimal(18, 2)) as lifetime_net_sales,
+        cast(net_sales_90d as decimal(18, 2)) as net_sales_90d,
+        cast(net_sales_lifetime as decimal(18, 2)) as lifetime_net_sales,
         case
             when orders_10d > 0 then cast(order_value_10d as double) / cast(orders_10d as double)
         end as avg_order_value_10d,
         as_of_date - last_order_date as days_since_last_order,
+        cast(distinct_categories_90d as integer) as distinct_categories_90d,
+        case
+            when units_90d > 0 then cast(returned_units_90d as double) / cast(units_90d as double)
+        end as return_rate_90d,
+        cast(reviews_90d as integer) as reviews_90d,
+        case
+            when reviews_90d > 0 then cast(rating_sum_90d as double) / cast(reviews_90d as double)
+        end as avg_rating_90d,
+        cast(sessions_30d as integer) as sessions_30d,
+        cast(active_days_30d as integer) as active_days_30d,
+        activity_rank_30d,
         as_of_date - signup_date as tenure_days,
         is_marketing_opt_in,
         as_of_date - signup_date < 30 as is_new_customer,
+        orders_90d > 0 as is_active_customer,
+        orders_lifetime > 0 and orders_90d = 0 as is_churned_customer,
         is_latest,
         as_of_date,
         signup_date,
-    from with_attributes
+    from ranked
 )
 
 select * from final
