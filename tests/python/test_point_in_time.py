@@ -1,0 +1,158 @@
+"""Leakage test: rows that happen, or land, after an as-of date D never change features for D.
+
+Builds the small warehouse a second time on a copy of the raw data to which orders, lines,
+sessions, reviews and returns were added: some dated after D, some dated before D but landed
+after D (a late backfill). Every feature row for dates <= D must be unchanged; rows after D
+must change (else the added rows were not read and the test proves nothing).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import run_dbt
+
+pytestmark = pytest.mark.e2e
+
+AS_OF = date(2026, 8, 31)
+N_CUSTOMERS = 25
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def append_rows(raw_dir: Path, table: str, landed: date, rows: list[dict]) -> None:
+    """Lands rows as the ingestion pipeline would: a new file in the load day's partition."""
+    schema = pq.read_schema(next((raw_dir / table).glob("*/*.parquet")))
+    partition = raw_dir / table / f"load_date={landed.isoformat()}"
+    partition.mkdir(exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), partition / "part-late.parquet")
+
+
+def late_and_future_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[date, dict]]]:
+    """Rows to land: for each table, (load day, row) pairs around AS_OF."""
+    customers = con.execute(
+        """
+        select c.customer_id, countries.currency_code
+        from int_customers_signed_up as c
+        inner join countries on c.country_code = countries.country_code
+        where c.signup_date < ? - 30
+        order by c.customer_id
+        limit ?
+        """,
+        [AS_OF, N_CUSTOMERS],
+    ).fetchall()
+    product_id = con.execute(
+        "select min(product_id) from stg_shop__products where launched_at < ? - 60", [AS_OF]
+    ).fetchone()[0]
+    returnable = con.execute(
+        """
+        select l.order_id, l.product_id
+        from int_order_lines_netted as l
+        where not l.is_cancelled and l.order_date between ? - 20 and ? - 10
+          and not exists (
+            select 1 from stg_shop__returns as r
+            where r.order_id = l.order_id and r.product_id = l.product_id
+          )
+        order by l.order_id
+        limit ?
+        """,
+        [AS_OF, AS_OF, N_CUSTOMERS],
+    ).fetchall()
+    next_id = 10**12
+    rows: dict[str, list[tuple[date, dict]]] = {
+        t: [] for t in ["orders", "order_items", "web_sessions", "reviews", "returns"]
+    }
+    for index, (customer_id, currency) in enumerate(customers):
+        # Late backfill (happened before AS_OF, landed after) and future events.
+        for ordered_on, landed_on in [
+            (AS_OF - timedelta(days=3), AS_OF + timedelta(days=2)),
+            (AS_OF, AS_OF + timedelta(days=1)),
+            (AS_OF + timedelta(days=5), AS_OF + timedelta(days=5)),
+        ]:
+            next_id += 1
+            rows["orders"].append((landed_on, {
+                "id": next_id, "customer_id": customer_id, "ordered_at": at(ordered_on),
+                "channel": "web", "status": "delivered", "currency": currency,
+                "shipping_amount": 4.95, "tax_amount": 3.80, "discount_code": None,
+                "_loaded_at": at(landed_on, 13),
+            }))
+            rows["order_items"].append((landed_on, {
+                "order_id": next_id, "line_number": 1, "product_id": product_id,
+                "quantity": 2, "unit_price": 19.99, "discount_amount": 0.0,
+                "_loaded_at": at(landed_on, 13),
+            }))
+            rows["web_sessions"].append((landed_on, {
+                "id": next_id, "customer_id": customer_id, "started_at": at(ordered_on, 11),
+                "pages_viewed": 4, "viewed_product_ids": [product_id],
+                "_loaded_at": at(landed_on, 14),
+            }))
+            rows["reviews"].append((landed_on, {
+                "id": next_id, "customer_id": customer_id, "product_id": product_id,
+                "rating": 1 + index % 5, "review_text": "late review",
+                "created_at": at(ordered_on, 18), "_loaded_at": at(landed_on, 19),
+            }))
+    for order_id, returned_product in returnable:
+        next_id += 1
+        rows["returns"].append((AS_OF + timedelta(days=1), {
+            "id": next_id, "order_id": order_id, "product_id": returned_product,
+            "returned_at": at(AS_OF - timedelta(days=1)), "quantity": 1, "refund_amount": 1.00,
+            "_loaded_at": at(AS_OF + timedelta(days=1)),
+        }))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def rebuilt_with_late_rows(built_warehouse, tmp_path_factory) -> Path:
+    work_dir = tmp_path_factory.mktemp("leakage")
+    raw_dir = work_dir / "raw"
+    shutil.copytree(built_warehouse.raw_dir, raw_dir)
+    with built_warehouse.connect() as con:
+        planned = late_and_future_rows(con)
+    for table, dated_rows in planned.items():
+        for landed in sorted({landed for landed, _ in dated_rows}):
+            append_rows(raw_dir, table, landed, [r for day, r in dated_rows if day == landed])
+    db_path = work_dir / "warehouse.duckdb"
+    run = run_dbt(
+        ["build", "--exclude", "resource_type:unit_test"],
+        raw_dir=raw_dir, db_path=db_path, work_dir=work_dir,
+    )
+    assert run.returncode == 0, "\n".join(run.failures()) + run.output[-3000:]
+    return db_path
+
+
+def changed_feature_rows(original: Path, rebuilt: Path, date_filter: str) -> int:
+    with duckdb.connect() as con:
+        con.execute(f"attach '{original}' as original (read_only)")
+        con.execute(f"attach '{rebuilt}' as rebuilt (read_only)")
+        return con.execute(
+            f"""
+            select count(*) from (
+                (select * from original.feat_customer_daily where {date_filter}
+                 except all
+                 select * from rebuilt.feat_customer_daily where {date_filter})
+                union all
+                (select * from rebuilt.feat_customer_daily where {date_filter}
+                 except all
+                 select * from original.feat_customer_daily where {date_filter})
+            )
+            """  # noqa: S608 - the filter is a constant of this module
+        ).fetchone()[0]
+
+
+def test_late_and_future_rows_never_change_the_past(built_warehouse, rebuilt_with_late_rows):
+    before = f"as_of_date <= date '{AS_OF.isoformat()}'"
+    assert changed_feature_rows(built_warehouse.db_path, rebuilt_with_late_rows, before) == 0
+
+
+def test_the_added_rows_do_change_later_days(built_warehouse, rebuilt_with_late_rows):
+    after = f"as_of_date > date '{AS_OF.isoformat()}'"
+    assert changed_feature_rows(built_warehouse.db_path, rebuilt_with_late_rows, after) > 0
