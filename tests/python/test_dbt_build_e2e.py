@@ -82,17 +82,16 @@ def test_no_raw_pii_outside_staging(built_warehouse):
     assert leaked_emails == 0
 
 
-def test_feature_rows_cover_every_signed_up_customer_every_day(built_warehouse):
+def test_feature_rows_cover_every_known_customer_on_the_latest_day(built_warehouse):
     with built_warehouse.connect() as con:
         missing = con.execute(
             """
-            select count(*)
+            select count(distinct c.customer_id)
             from stg_shop__customers as c
             cross join (select max(as_of_date) as last_date from feat_customer_daily) as d
-            where cast(c.signup_at as date) <= d.last_date
+            where cast(c.loaded_at as date) <= d.last_date
               and not exists (
-                select 1 from feat_customer_daily as f
-                where f.customer_id = c.customer_id and f.as_of_date = d.last_date
+                select 1 from feat_customer_serving as f where f.customer_id = c.customer_id
               )
             """
         ).fetchone()[0]
@@ -100,6 +99,7 @@ def test_feature_rows_cover_every_signed_up_customer_every_day(built_warehouse):
             """
             select count(*) from feat_customer_serving
             where signup_date = as_of_date and orders_30d = 0 and net_sales_30d = 0
+              and tenure_days = 0 and is_new_customer
             """
         ).fetchone()[0]
     assert missing == 0

@@ -1,4 +1,5 @@
--- One row per customer: when they signed up and their current attributes (latest staged version).
+-- One row per customer: when they signed up, when the warehouse first knew them, and their
+-- current attributes (latest staged version).
 with
 
 customer_versions as (
@@ -13,6 +14,7 @@ ranked as (
             order by updated_at desc, loaded_at desc
         ) as version_rank,
         min(signup_at) over (partition by customer_id) as first_signup_at,
+        min(loaded_at) over (partition by customer_id) as first_loaded_at,
         count(*) over (partition by customer_id) as version_count,
     from customer_versions
 ),
@@ -26,6 +28,8 @@ final as (
         version_count,
         is_marketing_opt_in,
         cast(first_signup_at as date) as signup_date,
+        -- The warehouse knows the customer from the day their first version landed.
+        cast(first_loaded_at as date) as first_known_date,
         first_signup_at as signup_at,
         updated_at,
     from ranked

@@ -1,4 +1,5 @@
--- One row per customer per as-of date, from the signup date to the latest complete day.
+-- One row per customer per as-of date, from the day the customer became known (their first
+-- version landed; normally the signup day) to the latest complete day.
 -- Every value uses only rows that had landed by the end of the as-of date
 -- (docs: customer_feature_semantics).
 {%- set running_features = [
@@ -34,15 +35,15 @@ customer_days as (
         feature_dates.is_latest,
     from customers
     inner join feature_dates
-        on feature_dates.as_of_date >= customers.signup_date
+        on feature_dates.as_of_date >= customers.first_known_date
 ),
 
--- Changes dated before the signup (an order stamped before its customer's signup) count from
--- the signup day, so nothing known is dropped from the running sums.
+-- Changes known before the customer is (an order that landed before its customer's record)
+-- count from the customer's first row, so nothing known is dropped from the running sums.
 deltas_per_day as (
     select
         activity_deltas.customer_id,
-        greatest(activity_deltas.change_date, customers.signup_date) as as_of_date,
+        greatest(activity_deltas.change_date, customers.first_known_date) as as_of_date,
 {%- for feature in running_features %}
         sum({{ feature }}_delta) as {{ feature }}_delta,
 {%- endfor %}
