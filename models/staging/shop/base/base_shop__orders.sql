@@ -2,6 +2,7 @@
     {'name': 'null_key', 'when': 'source.id is null'},
     {'name': 'unknown_customer', 'when': 'known_customers.id is null'},
     {'name': 'unknown_currency', 'when': 'currencies.currency_code is null'},
+    {'name': 'unknown_status', 'when': "source.status is null or source.status not in ('placed', 'shipped', 'delivered', 'cancelled')"},
     {'name': 'negative_money', 'when': 'source.shipping_amount < 0 or source.tax_amount < 0'},
     {'name': 'future_timestamp', 'when': 'source.ordered_at is null or source.ordered_at > source._loaded_at'},
 ] -%}
