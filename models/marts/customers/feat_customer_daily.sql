@@ -8,6 +8,7 @@
     'units_90d', 'returned_units_90d', 'sessions_30d', 'active_days_30d',
     'reviews_90d', 'rating_sum_90d', 'distinct_categories_90d',
 ] %}
+{%- set money_features = ['order_value_10d', 'net_sales_7d', 'net_sales_30d', 'net_sales_90d', 'net_sales_lifetime'] %}
 
 with
 
@@ -27,62 +28,89 @@ activity_deltas as (
     select * from {{ ref('int_customer_activity_deltas') }}
 ),
 
-customer_days as (
-    select
-        customers.customer_id,
-        customers.signup_date,
-        feature_dates.as_of_date,
-        feature_dates.is_latest,
-    from customers
-    inner join feature_dates
-        on feature_dates.as_of_date >= customers.first_known_date
-),
-
 -- Changes known before the customer is (an order that landed before its customer's record)
 -- count from the customer's first row, so nothing known is dropped from the running sums.
-deltas_per_day as (
+-- Every customer also gets an empty change on that first day, where their rows begin.
+changes as (
     select
         activity_deltas.customer_id,
         greatest(activity_deltas.change_date, customers.first_known_date) as as_of_date,
-{%- for feature in running_features %}
-        sum({{ feature }}_delta) as {{ feature }}_delta,
-{%- endfor %}
-        max(activity_deltas.last_order_date) as last_order_date,
+        activity_deltas.* exclude (customer_id, change_date),
     from activity_deltas
     inner join customers
         on activity_deltas.customer_id = customers.customer_id
-    group by all
+    union all by name
+    select
+        customer_id,
+        first_known_date as as_of_date,
+    from customers
 ),
 
-running as (
+changes_per_day as (
     select
-        customer_days.customer_id,
-        customer_days.as_of_date,
-        customer_days.signup_date,
-        customer_days.is_latest,
+        customer_id,
+        as_of_date,
 {%- for feature in running_features %}
-        sum(coalesce(deltas_per_day.{{ feature }}_delta, 0)) over customer_history
-            as {{ feature }},
+        cast(sum({{ feature }}_delta) as {{ 'decimal(18, 2)' if feature in money_features else 'integer' }}) as {{ feature }}_delta,
 {%- endfor %}
-        max(deltas_per_day.last_order_date) over customer_history as last_order_date,
-    from customer_days
-    left join deltas_per_day
-        on customer_days.customer_id = deltas_per_day.customer_id
-        and customer_days.as_of_date = deltas_per_day.as_of_date
+        max(last_order_date) as last_order_date,
+    from changes
+    group by customer_id, as_of_date
+),
+
+-- Running totals on the days something changes only (a fraction of all customer days) ...
+running_on_change_days as (
+    select
+        customer_id,
+        as_of_date,
+{%- for feature in running_features %}
+        cast(sum(coalesce({{ feature }}_delta, 0)) over customer_history
+            as {{ 'decimal(18, 2)' if feature in money_features else 'integer' }}) as {{ feature }},
+{%- endfor %}
+        max(last_order_date) over customer_history as last_order_date,
+        lead(as_of_date) over (
+            partition by customer_id order by as_of_date
+        ) as next_change_date,
+    from changes_per_day
     window customer_history as (
-        partition by customer_days.customer_id
-        order by customer_days.as_of_date
+        partition by customer_id
+        order by as_of_date
         rows between unbounded preceding and current row
     )
+),
+
+-- ... then each holds until the next change: one row per customer per day up to the last day.
+running as (
+    select
+        running_on_change_days.* exclude (as_of_date, next_change_date),
+        cast(spread.as_of_date as date) as as_of_date,
+    from running_on_change_days
+    cross join (select max(as_of_date) as last_date from feature_dates) as bounds
+    cross join unnest(
+        generate_series(
+            running_on_change_days.as_of_date,
+            least(
+                coalesce(running_on_change_days.next_change_date - 1, bounds.last_date),
+                bounds.last_date
+            ),
+            interval 1 day
+        )
+    ) as spread(as_of_date)
+    where running_on_change_days.as_of_date <= bounds.last_date
 ),
 
 with_attributes as (
     select
         running.*,
+        customers.signup_date,
+        running.as_of_date = feature_dates_latest.last_date as is_latest,
         customer_versions.country_code,
         customer_versions.signup_channel,
         customer_versions.is_marketing_opt_in,
     from running
+    inner join customers
+        on running.customer_id = customers.customer_id
+    cross join (select max(as_of_date) as last_date from feature_dates) as feature_dates_latest
     left join customer_versions
         on running.customer_id = customer_versions.customer_id
         and running.as_of_date >= customer_versions.valid_from_date
