@@ -1,0 +1,284 @@
+"""Tests for retail_ml.recommend.recommender (and the serving entry point) on tiny frames."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_ml.recommend import (
+    RecommenderConfig,
+    build_catalog,
+    purchases_as_of,
+    recommend,
+    recommend_for_serving,
+    recommend_from_history,
+    top_k_per_row,
+)
+
+AS_OF = date(2026, 6, 30)
+CATEGORIES = pd.DataFrame(
+    {
+        "category": ["grocery", "home", "books"],
+        "subcategory": ["coffee", "kitchen", "fiction"],
+        "is_repurchase_typical": [True, False, False],
+    }
+)
+# product id -> (category, subcategory); 1 and 2 are coffee (repurchase-typical).
+SUBCATEGORY_OF = {
+    **{p: ("grocery", "coffee") for p in (1, 2)},
+    **{p: ("home", "kitchen") for p in range(3, 9)},
+    **{p: ("books", "fiction") for p in range(9, 16)},
+}
+UNLAUNCHED = 15
+
+
+def products_frame() -> pd.DataFrame:
+    ids = sorted(SUBCATEGORY_OF)
+    launched = [
+        datetime(2026, 7, 5) if p == UNLAUNCHED else datetime(2025, 1, 1) for p in ids
+    ]
+    return pd.DataFrame(
+        {
+            "product_id": ids,
+            "product_name": [f"Product {p}" for p in ids],
+            "category": [SUBCATEGORY_OF[p][0] for p in ids],
+            "subcategory": [SUBCATEGORY_OF[p][1] for p in ids],
+            "launched_at": launched,
+        }
+    )
+
+
+def line(customer: int, product: int, day: date, *, cancelled: bool = False,
+         known: date | None = None) -> dict:
+    known_day = known or day
+    return {
+        "customer_id": customer,
+        "product_id": product,
+        "is_cancelled": cancelled,
+        "order_date": day,
+        "known_at": datetime(known_day.year, known_day.month, known_day.day, 12),
+    }
+
+
+def customers_frame(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["customer_id", "country_code", "signup_channel"])
+
+
+def lines_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(
+        rows, columns=["customer_id", "product_id", "is_cancelled", "order_date", "known_at"]
+    )
+
+
+@pytest.fixture
+def world() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Customers 1-6 buy products 3 and 4 together (strong co-purchase); everyone in DE/web
+    buys 9; customer 7 (FR/web) buys 10; customer 20 signed up today and bought nothing."""
+    day = AS_OF - timedelta(days=10)
+    rows = []
+    for customer in range(1, 7):
+        rows += [line(customer, 3, day), line(customer, 4, day), line(customer, 9, day)]
+    rows += [line(7, 10, day), line(8, 1, day), line(8, 3, day)]
+    customers = customers_frame(
+        [(c, "DE", "web") for c in range(1, 7)]
+        + [(7, "FR", "web"), (8, "DE", "web"), (20, "DE", "web"), (21, "FR", "referral"),
+           (22, "ZZ", "web")]
+    )
+    return customers, lines_frame(rows)
+
+
+def run(customers, lines, **config) -> pd.DataFrame:
+    return recommend(
+        customers, lines, products_frame(), CATEGORIES, as_of=AS_OF,
+        config=RecommenderConfig(**config),
+    )
+
+
+def test_output_columns_and_exactly_k_rows_per_customer(world):
+    customers, lines = world
+    recs = run(customers, lines)
+    assert list(recs.columns) == [
+        "customer_id", "product_id", "rank", "score", "reason", "as_of_date"
+    ]
+    counts = recs.groupby("customer_id").size()
+    assert set(counts.index) == set(customers["customer_id"])
+    assert (counts == 10).all()
+    for _, ranks in recs.groupby("customer_id")["rank"]:
+        assert ranks.tolist() == list(range(1, 11))
+    assert (recs["as_of_date"] == AS_OF).all()
+    assert recs["score"].ge(0).all()
+    ordered = recs.sort_values(["customer_id", "rank"])
+    assert (ordered.groupby("customer_id")["score"].diff().dropna() <= 0).all()
+
+
+def test_fewer_rows_only_when_fewer_products_are_eligible(world):
+    customers, lines = world
+    recs = run(customers, lines, k=20)
+    # 15 products, one not launched; customer 1 bought 3, 4 and 9 (none repurchase-typical).
+    assert len(recs[recs["customer_id"] == 1]) == 14 - 3
+    assert len(recs[recs["customer_id"] == 20]) == 14
+
+
+def test_bought_products_are_excluded(world):
+    customers, lines = world
+    recs = run(customers, lines)
+    bought = lines[["customer_id", "product_id"]]
+    again = recs.merge(bought, on=["customer_id", "product_id"])
+    assert set(again["product_id"]) <= {1, 2}, "only repurchase-typical products come back"
+
+
+def test_repurchase_typical_products_can_be_recommended_again(world):
+    customers, lines = world
+    recs = run(customers, lines)
+    mine = recs[recs["customer_id"] == 8].set_index("product_id")
+    assert 1 in mine.index, "customer 8 bought coffee 1: repurchase-typical, may buy again"
+    assert mine.loc[1, "reason"] == "buy again"
+    assert 3 not in mine.index, "customer 8 bought kitchen product 3: not again"
+
+
+def test_products_not_launched_by_the_as_of_date_are_excluded(world):
+    customers, lines = world
+    # Make the unlaunched product the most popular one: it still must not be recommended.
+    day = AS_OF - timedelta(days=1)
+    lines = pd.concat(
+        [lines, lines_frame([line(c, UNLAUNCHED, day) for c in range(30, 40)])],
+        ignore_index=True,
+    )
+    recs = run(customers, lines)
+    assert UNLAUNCHED not in set(recs["product_id"])
+    later = recommend(
+        customers, lines, products_frame(), CATEGORIES, as_of=date(2026, 7, 5),
+        config=RecommenderConfig(),
+    )
+    assert UNLAUNCHED in set(later["product_id"]), "recommendable from its launch day"
+
+
+def test_copurchased_product_comes_first_with_its_reason():
+    day = AS_OF - timedelta(days=5)
+    rows = [line(c, 3, day) for c in range(1, 6)] + [line(c, 4, day) for c in range(1, 6)]
+    rows += [line(c, 9, day) for c in range(10, 30)]  # 9 is the best seller
+    rows += [line(50, 3, day)]  # customer 50 bought only 3
+    customers = customers_frame([(c, "DE", "web") for c in [*range(1, 6), *range(10, 30), 50]])
+    recs = run(customers, lines_frame(rows))
+    top = recs[(recs["customer_id"] == 50) & (recs["rank"] == 1)].iloc[0]
+    assert top["product_id"] == 4
+    assert top["reason"] == "bought with Product 3"
+
+
+def test_cold_start_new_customer_gets_segment_popularity(world):
+    customers, lines = world
+    recs = run(customers, lines)
+    new = recs[recs["customer_id"] == 20].set_index("rank")
+    # DE/web buyers mostly bought 9, 3 and 4 (6 buyers each; ties by product id), then 1 (1).
+    assert list(new.loc[1:3, "product_id"]) == [3, 4, 9]
+    assert new.loc[1, "reason"] == "popular in DE among web sign-ups"
+
+
+def test_cold_start_falls_back_to_country_then_shop(world):
+    customers, lines = world
+    # Little shrinkage: FR's single buyer is enough to outweigh the shop's best sellers.
+    recs = run(customers, lines, popularity_shrinkage=1.0)
+    # FR/referral has no buyers: FR's popularity (customer 7 bought 10) comes first.
+    french = recs[recs["customer_id"] == 21].set_index("rank")
+    assert french.loc[1, "product_id"] == 10
+    assert french.loc[1, "reason"] == "popular in FR"
+    # ZZ has no buyers at all: the shop's best sellers, explained as such.
+    unknown_country = recs[recs["customer_id"] == 22].set_index("rank")
+    assert list(unknown_country.loc[1:3, "product_id"]) == [3, 4, 9]
+    assert unknown_country.loc[1, "reason"] == "popular overall"
+
+
+def test_customer_with_no_purchases_and_no_sales_anywhere_still_gets_k_products():
+    customers = customers_frame([(1, "DE", "web")])
+    recs = run(customers, lines_frame([]))
+    assert list(recs["product_id"]) == list(range(1, 11)), "ties broken by product id"
+    assert (recs["reason"] == "popular overall").all()
+
+
+def test_purchases_known_after_the_as_of_date_are_not_seen(world):
+    customers, lines = world
+    late = lines_frame([line(20, 3, AS_OF, known=AS_OF + timedelta(days=1))])
+    cancelled = lines_frame([line(20, 4, AS_OF, cancelled=True)])
+    recs = run(customers, pd.concat([lines, late, cancelled], ignore_index=True))
+    assert {3, 4} <= set(recs.loc[recs["customer_id"] == 20, "product_id"])
+
+
+def test_deterministic_whatever_the_input_order(world):
+    customers, lines = world
+    first = run(customers, lines)
+    rng = np.random.default_rng(0)
+    shuffled = run(
+        customers.iloc[rng.permutation(len(customers))],
+        lines.iloc[rng.permutation(len(lines))],
+        chunk_size=2,
+    )
+    pd.testing.assert_frame_equal(first, shuffled)
+    pd.testing.assert_frame_equal(first, run(customers, lines))
+
+
+def test_top_k_per_row_breaks_ties_by_column_and_skips_excluded():
+    scores = np.array(
+        [
+            [1.0, 3.0, 3.0, 0.5],
+            [2.0, -np.inf, 2.0, 2.0],
+            [-np.inf, -np.inf, -np.inf, 1.0],
+        ]
+    )
+    rows, columns, ranks = top_k_per_row(scores, 2)
+    assert rows.tolist() == [0, 0, 1, 1, 2]
+    assert columns.tolist() == [1, 2, 0, 2, 3]
+    assert ranks.tolist() == [1, 2, 1, 2, 1]
+
+
+@pytest.mark.parametrize("which", ["customers", "products"])
+def test_empty_input_raises_a_clear_error(world, which):
+    customers, lines = world
+    products = products_frame()
+    if which == "customers":
+        customers = customers.iloc[0:0]
+    else:
+        products = products.iloc[0:0]
+    with pytest.raises(ValueError, match=f"{which} is empty"):
+        recommend(customers, lines, products, CATEGORIES, as_of=AS_OF)
+
+
+def test_missing_columns_and_bad_parameters_raise(world):
+    customers, lines = world
+    with pytest.raises(ValueError, match="signup_channel"):
+        recommend(customers.drop(columns="signup_channel"), lines, products_frame(),
+                  CATEGORIES, as_of=AS_OF)
+    with pytest.raises(ValueError, match="unknown recommender parameters"):
+        RecommenderConfig.from_mapping({"k": 10, "neighbors": 5})
+    with pytest.raises(ValueError, match="k must be"):
+        RecommenderConfig(k=0)
+
+
+def test_serving_entry_point_uses_the_single_as_of_date(world):
+    customers, lines = world
+    serving = customers.assign(as_of_date=AS_OF)
+    recs = recommend_for_serving(serving, lines, products_frame(), CATEGORIES,
+                                 parameters={"k": 5})
+    assert (recs.groupby("customer_id").size() == 5).all()
+    assert (recs["as_of_date"] == AS_OF).all()
+    mixed = serving.assign(as_of_date=[AS_OF] * (len(serving) - 1) + [date(2026, 6, 29)])
+    with pytest.raises(ValueError, match="exactly one as_of_date"):
+        recommend_for_serving(mixed, lines, products_frame(), CATEGORIES)
+
+
+def test_no_target_customers_gives_an_empty_frame_with_the_columns(world):
+    customers, lines = world
+    empty = recommend_from_history(
+        customers,
+        purchases_as_of(lines, AS_OF),
+        build_catalog(products_frame(), CATEGORIES, AS_OF),
+        as_of=AS_OF,
+        config=RecommenderConfig(),
+        for_customers=np.array([999]),
+    )
+    assert empty.empty
+    assert list(empty.columns) == [
+        "customer_id", "product_id", "rank", "score", "reason", "as_of_date"
+    ]

@@ -1,0 +1,83 @@
+"""Tests for retail_ml.recommend.similarity on hand-checkable purchase matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_ml.recommend.inputs import Catalog
+from retail_ml.recommend.similarity import item_similarity, purchase_matrix
+
+
+def catalog(n: int, repurchase: tuple[int, ...] = ()) -> Catalog:
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    return Catalog(
+        product_ids=ids,
+        product_names=np.array([f"P{p}" for p in ids], dtype=object),
+        categories=np.array(["c"] * n, dtype=object),
+        is_repurchase_typical=np.isin(ids, repurchase),
+        is_launched=np.ones(n, dtype=bool),
+    )
+
+
+def purchases(pairs: list[tuple[int, int]]) -> pd.DataFrame:
+    return pd.DataFrame(pairs, columns=["customer_id", "product_id"])
+
+
+# Buyers: product 1 = {a, b, c, d}, 2 = {a, b}, 3 = {c}, 4 = {} ; customers a..d = 1..4.
+PAIRS = [(1, 1), (2, 1), (3, 1), (4, 1), (1, 2), (2, 2), (3, 3)]
+
+
+def test_cosine_is_co_buyers_over_geometric_mean_of_buyers():
+    similarity = item_similarity(purchases(PAIRS), catalog(4), method="cosine", neighbours=10)
+    assert similarity[0, 1] == pytest.approx(2 / np.sqrt(4 * 2))
+    assert similarity[0, 2] == pytest.approx(1 / np.sqrt(4 * 1))
+    assert similarity[1, 2] == 0.0
+    assert (similarity[:, 3] == 0).all() and (similarity[3] == 0).all()
+    np.testing.assert_allclose(similarity, similarity.T)
+
+
+def test_counts_are_raw_co_buyers():
+    similarity = item_similarity(purchases(PAIRS), catalog(4), method="counts", neighbours=10)
+    assert similarity[0, 1] == 2.0 and similarity[0, 2] == 1.0
+
+
+def test_diagonal_only_for_repurchase_typical_products():
+    similarity = item_similarity(
+        purchases(PAIRS), catalog(4, repurchase=(2,)), method="cosine", neighbours=10
+    )
+    np.testing.assert_allclose(np.diag(similarity), [0.0, 1.0, 0.0, 0.0])
+
+
+def test_pruning_keeps_the_strongest_neighbours_ties_to_the_lower_id():
+    # Product 1 is bought with 2, 3 and 4 by one customer each: a three-way tie.
+    pairs = [(1, 1), (1, 2), (2, 1), (2, 3), (3, 1), (3, 4)]
+    similarity = item_similarity(purchases(pairs), catalog(4), method="counts", neighbours=2)
+    assert similarity[0].tolist() == [0.0, 1.0, 1.0, 0.0]
+
+
+def test_duplicate_purchases_count_once_and_unknown_products_are_dropped():
+    pairs = [*PAIRS, (1, 2), (1, 99)]
+    ids, matrix = purchase_matrix(purchases(pairs), catalog(4))
+    assert ids.tolist() == [1, 2, 3, 4]
+    assert matrix.shape == (4, 4)
+    binary = item_similarity(purchases(pairs), catalog(4), method="counts", neighbours=10)
+    assert binary[0, 1] == 2.0
+
+
+def test_bad_parameters_raise():
+    with pytest.raises(ValueError, match="unknown similarity"):
+        item_similarity(purchases(PAIRS), catalog(4), method="jaccard")
+    with pytest.raises(ValueError, match="neighbours"):
+        item_similarity(purchases(PAIRS), catalog(4), neighbours=0)
+
+
+def test_repurchase_weight_scales_the_diagonal():
+    similarity = item_similarity(
+        purchases(PAIRS), catalog(4, repurchase=(1, 2)), method="cosine", neighbours=10,
+        repurchase_weight=2.5,
+    )
+    np.testing.assert_allclose(np.diag(similarity), [2.5, 2.5, 0.0, 0.0])
+    off_diagonal = item_similarity(purchases(PAIRS), catalog(4), neighbours=10)
+    assert similarity[0, 1] == off_diagonal[0, 1]
