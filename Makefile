@@ -39,7 +39,9 @@ build: data ## Generate data if missing, run dbt build into warehouse/retail_ml.
 	$(DBT) build $(DBT_ARGS)
 	$(BIN)/python -m retail_ml.summary --db $(RETAIL_ML_DB_PATH)
 
-docs: data ## Build the dbt docs site into target/ (serve with: .venv/bin/dbt docs serve)
+docs: venv ## Model cards and the dbt docs site from the warehouse (builds it if missing; serve: .venv/bin/dbt docs serve --profiles-dir .)
+	@test -f $(RETAIL_ML_DB_PATH) || $(MAKE) build
+	$(BIN)/python -m retail_ml.ml.model_card --db $(RETAIL_ML_DB_PATH) --project-dir .
 	$(DBT) docs generate $(DBT_ARGS)
 
 test: venv ## Everything the project proves: pytest (unit tests + dbt build on small data in a temp dir)

@@ -1,19 +1,36 @@
-"""Trains the purchase-propensity model and records it: one row per model version."""
+"""Trains and registers the purchase-propensity model: append-only, one row per model version.
+
+Incremental: a build appends the version implied by the current training data only if it is not
+registered yet (nothing is trained then). `full_refresh=False` keeps `dbt build --full-refresh`
+from wiping the registry; see the `ml_model_registry_lifecycle` docs block.
+"""
 
 from datetime import UTC, datetime
 
-from retail_ml.ml import arrow_to_model_frame, train_model_registry_row
+from retail_ml.ml import arrow_to_model_frame, register_model_version
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="append",
+        on_schema_change="fail",
+        full_refresh=False,
+    )
     training = arrow_to_model_frame(dbt.ref("ml_training_set__purchase_30d").to_arrow_table())
-    return train_model_registry_row(
+    baseline = arrow_to_model_frame(dbt.ref("ml_baseline_scores__purchase_30d").to_arrow_table())
+    registered = []
+    if dbt.is_incremental:
+        query = f"select model_version from {dbt.this}"  # noqa: S608 - dbt's own relation name
+        registered = [row[0] for row in session.execute(query).fetchall()]
+    return register_model_version(
         training,
         numeric_features=list(dbt.config.get("numeric_features")),
         categorical_features=list(dbt.config.get("categorical_features")),
         model_name=dbt.config.get("model_name"),
         trained_at=datetime.now(UTC),
+        registered_versions=registered,
+        baseline=baseline,
         label_column=dbt.config.get("label_column"),
         cutoff_column="cutoff_date",
         seed=int(dbt.config.get("seed")),

@@ -14,9 +14,13 @@ MAIN_TABLES: tuple[str, ...] = (
     "stg_shop__quarantined_rows",
     "feat_customer_daily",
     "feat_customer_serving",
+    "feat_product_daily",
     "ml_training_set__purchase_30d",
     "ml_model_registry",
+    "ml_model_metrics",
     "ml_customer_scores",
+    "ml_product_recommendations",
+    "ml_recommendation_metrics",
 )
 
 EXAMPLE_QUERY = "select * from ml_customer_scores order by probability desc limit 10"

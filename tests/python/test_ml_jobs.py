@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
+from retail_ml.ml import jobs
 from retail_ml.ml.errors import ModelIntegrityError
 from retail_ml.ml.jobs import (
+    register_model_version,
     score_with_registered_model,
     select_registry_row,
     train_model_registry_row,
 )
+from retail_ml.ml.registry import REGISTRY_SCHEMA
 
 NUMERIC = ["recency_days", "order_count"]
 CATEGORICAL = ["country"]
@@ -125,3 +129,53 @@ def test_missing_passthrough_column_is_a_clear_error(registry: pd.DataFrame) -> 
     serving = _frame(n_customers=10, seed=5).query("cutoff_date == @CUTOFFS[-1]")
     with pytest.raises(ValueError, match="as_of_date"):
         score_with_registered_model(registry, serving, passthrough_columns=["as_of_date"])
+
+
+def _register(frame: pd.DataFrame, registered=()):
+    return register_model_version(
+        frame,
+        NUMERIC,
+        CATEGORICAL,
+        model_name="purchase_30d",
+        trained_at=TRAINED_AT,
+        registered_versions=registered,
+    )
+
+
+def test_unchanged_data_registers_nothing_and_trains_nothing(
+    registry: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fitting(plan):
+        raise AssertionError("a registered version must not be trained again")
+
+    monkeypatch.setattr(jobs, "fit_plan", no_fitting)
+    again = _register(_frame(), registered=[registry.loc[0, "model_version"], "older"])
+    assert again.num_rows == 0
+    assert again.schema == REGISTRY_SCHEMA
+
+
+def test_changed_data_registers_a_new_version(registry: pd.DataFrame) -> None:
+    changed = _register(_frame().iloc[5:], registered=[registry.loc[0, "model_version"]])
+    assert changed.num_rows == 1
+    assert changed.schema == REGISTRY_SCHEMA
+    assert changed["model_version"][0].as_py() != registry.loc[0, "model_version"]
+
+
+def test_registry_row_version_is_the_planned_version(registry: pd.DataFrame) -> None:
+    first = _register(_frame())
+    assert first["model_version"][0].as_py() == registry.loc[0, "model_version"]
+    evaluation = json.loads(first["evaluation_json"][0].as_py())
+    assert {(r["scorer"], r["split"]) for r in evaluation} == {
+        ("model", "train"),
+        ("model", "validation"),
+    }
+
+
+def test_scoring_refuses_a_version_without_evaluation(
+    registry: pd.DataFrame, serving: pd.DataFrame
+) -> None:
+    version = registry.loc[0, "model_version"]
+    scores = score_with_registered_model(registry, serving, evaluated_versions=[version])
+    assert (scores["model_version"] == version).all()
+    with pytest.raises(ValueError, match="has no evaluation"):
+        score_with_registered_model(registry, serving, evaluated_versions=["other"])

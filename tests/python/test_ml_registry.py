@@ -24,11 +24,14 @@ from retail_ml.ml.canonical_archive import canonicalize_skops_archive
 from retail_ml.ml.errors import ModelIntegrityError, ModelLoadError, UntrustedModelError
 from retail_ml.ml.pipeline import fit_deterministically, make_pipeline
 from retail_ml.ml.registry import (
+    REGISTRY_SCHEMA,
     TRUSTED_TYPES,
     library_versions,
     load_model,
     registry_row,
+    registry_table,
     serialize_model,
+    unregistered_rows,
 )
 from retail_ml.ml.training import train_purchase_model
 
@@ -203,6 +206,8 @@ ROW_KEYS = {
     "feature_columns_json",
     "params_json",
     "metrics_json",
+    "evaluation_json",
+    "diagnostics_json",
     "library_versions_json",
     "model_bytes",
     "model_sha256",
@@ -230,6 +235,8 @@ def test_registry_row_contents(trained) -> None:
     ]
     assert json.loads(row["params_json"]) == trained.params
     assert json.loads(row["metrics_json"]) == trained.validation_metrics
+    assert json.loads(row["evaluation_json"]) == []
+    assert json.loads(row["diagnostics_json"]) == {}
     assert set(json.loads(row["library_versions_json"])) == set(library_versions())
     assert isinstance(row["model_bytes"], bytes)
     assert row["model_sha256"] == hashlib.sha256(row["model_bytes"]).hexdigest()
@@ -266,3 +273,69 @@ def test_model_version_is_deterministic(trained) -> None:
     assert version(reseeded) != reference
     other_data = train_purchase_model(_frame(seed=9), NUMERIC, CATEGORICAL)
     assert version(other_data) != reference
+
+
+def test_registry_row_stores_evaluation_and_diagnostics(trained) -> None:
+    records = [{"scorer": "model", "split": "validation", "metric": "roc_auc", "metric_value": 0.8}]
+    row = registry_row(
+        trained,
+        serialize_model(trained.pipeline),
+        model_name="m",
+        trained_at=TRAINED_AT,
+        evaluation=records,
+        diagnostics={"split": "validation"},
+    )
+    assert json.loads(row["evaluation_json"]) == records
+    assert json.loads(row["diagnostics_json"]) == {"split": "validation"}
+    assert list(row) == REGISTRY_SCHEMA.names
+
+
+# --- append-only registry: unregistered_rows and registry_table -----------------------------
+
+
+def _candidates(*versions: str) -> pd.DataFrame:
+    return pd.DataFrame({"model_version": list(versions), "n": range(len(versions))})
+
+
+def test_unregistered_rows_drops_registered_versions() -> None:
+    new = unregistered_rows(_candidates("a", "b", "c"), registered_versions=["b", "z"])
+    assert new["model_version"].tolist() == ["a", "c"]
+    assert new.index.tolist() == [0, 1]
+
+
+def test_unregistered_rows_of_an_unchanged_rebuild_is_empty() -> None:
+    candidates = _candidates("a")
+    new = unregistered_rows(candidates, registered_versions={"a"})
+    assert new.empty
+    assert list(new.columns) == list(candidates.columns)
+    assert new.dtypes.equals(candidates.dtypes)
+
+
+def test_unregistered_rows_keeps_the_first_of_duplicated_candidates() -> None:
+    new = unregistered_rows(_candidates("a", "b", "a"), registered_versions=())
+    assert new["model_version"].tolist() == ["a", "b"]
+    assert new["n"].tolist() == [0, 1]
+
+
+def test_unregistered_rows_needs_a_version_column() -> None:
+    with pytest.raises(ValueError, match="model_version"):
+        unregistered_rows(pd.DataFrame({"x": [1]}), ())
+
+
+def test_registry_table_has_the_schema_with_and_without_rows(trained) -> None:
+    row = registry_row(
+        trained, serialize_model(trained.pipeline), model_name="m", trained_at=TRAINED_AT
+    )
+    table = registry_table(pd.DataFrame([row]))
+    assert table.schema == REGISTRY_SCHEMA and table.num_rows == 1
+    empty = registry_table(unregistered_rows(pd.DataFrame([row]), [row["model_version"]]))
+    assert empty.schema == REGISTRY_SCHEMA and empty.num_rows == 0
+
+
+def test_registry_table_names_missing_and_extra_columns(trained) -> None:
+    row = registry_row(
+        trained, serialize_model(trained.pipeline), model_name="m", trained_at=TRAINED_AT
+    )
+    frame = pd.DataFrame([row]).drop(columns="model_sha256").assign(extra=1)
+    with pytest.raises(ValueError, match=r"missing \['model_sha256'\], extra \['extra'\]"):
+        registry_table(frame)

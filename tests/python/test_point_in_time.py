@@ -122,7 +122,10 @@ def rebuilt_with_late_rows(built_warehouse, tmp_path_factory) -> Path:
             append_rows(raw_dir, table, landed, [r for day, r in dated_rows if day == landed])
     db_path = work_dir / "warehouse.duckdb"
     run = run_dbt(
-        ["build", "--exclude", "resource_type:unit_test"],
+        [
+            "build", "--select", "+feat_customer_daily", "--indirect-selection", "cautious",
+            "--exclude", "resource_type:unit_test",
+        ],
         raw_dir=raw_dir, db_path=db_path, work_dir=work_dir,
     )
     assert run.returncode == 0, "\n".join(run.failures()) + run.output[-3000:]

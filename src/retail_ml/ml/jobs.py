@@ -2,24 +2,42 @@
 
 A dbt Python model reads its refs as DataFrames and calls exactly one of:
 
-* :func:`train_model_registry_row` - train, serialise and describe the model
-  as a one-row registry DataFrame (with the model bytes as a BLOB);
-* :func:`score_with_registered_model` - pick the registered model, load it
-  safely (digest + allow-list checked) and score every customer.
+* :func:`register_model_version` - the append-only registry increment: the
+  model version implied by the training data is computed first (no fitting);
+  if it is registered already nothing is trained and an empty table is
+  returned, otherwise the model is trained, assessed against the baseline,
+  serialised and returned as one new registry row;
+* :func:`score_with_registered_model` - pick the latest registered model,
+  load it safely (digest + allow-list checked) and score every customer.
+
+:func:`train_model_registry_row` is the stand-alone form of the first (always
+trains, returns a pandas frame), for notebooks and tests.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import pandas as pd
+import pyarrow as pa
 
 from retail_ml.ml._checks import require_columns, require_rows
-from retail_ml.ml.registry import TRUSTED_TYPES, load_model, registry_row, serialize_model
+from retail_ml.ml.assessment import assess_trained_model
+from retail_ml.ml.registry import (
+    REGISTRY_SCHEMA,
+    TRUSTED_TYPES,
+    library_versions,
+    load_model,
+    model_version,
+    registry_row,
+    registry_table,
+    serialize_model,
+    unregistered_rows,
+)
 from retail_ml.ml.scoring import score_customers
-from retail_ml.ml.training import train_purchase_model
+from retail_ml.ml.training import fit_plan, plan_training
 
 #: Registry columns that :func:`score_with_registered_model` reads.
 REGISTRY_COLUMNS_FOR_SCORING: tuple[str, ...] = (
@@ -32,19 +50,21 @@ REGISTRY_COLUMNS_FOR_SCORING: tuple[str, ...] = (
 )
 
 
-def train_model_registry_row(
+def register_model_version(
     training: pd.DataFrame,
     numeric_features: list[str],
     categorical_features: list[str],
     *,
     model_name: str,
     trained_at: datetime,
+    registered_versions: Iterable[str] = (),
+    baseline: pd.DataFrame | None = None,
     label_column: str = "label",
     cutoff_column: str = "cutoff_date",
     id_column: str = "customer_id",
     seed: int = 42,
-) -> pd.DataFrame:
-    """Train the purchase model and return its one-row registry DataFrame.
+) -> pa.Table:
+    """Train and register a new model version unless the training data's version exists.
 
     Args:
         training: One row per customer per cutoff (see
@@ -52,17 +72,22 @@ def train_model_registry_row(
         numeric_features: Numeric input columns.
         categorical_features: Categorical input columns.
         model_name: Logical model name recorded in the registry.
-        trained_at: Timestamp to record (e.g. the dbt run start).
+        trained_at: Timestamp to record (e.g. now, in UTC).
+        registered_versions: Versions already in the registry (empty on the first
+            build or a full refresh).
+        baseline: Baseline scores of the training rows with ``probability`` and
+            ``split`` columns (see :func:`~retail_ml.ml.assessment.align_baseline`),
+            evaluated next to the model; ``None`` assesses the model alone.
         label_column: Binary target column.
         cutoff_column: Cutoff date column.
         id_column: Customer id column.
-        seed: Random state of the classifier.
+        seed: Random state of the classifier and of the permutation importance.
 
     Returns:
-        A one-row DataFrame with the columns of
-        :func:`~retail_ml.ml.registry.registry_row`.
+        An Arrow table of :data:`~retail_ml.ml.registry.REGISTRY_SCHEMA` with the new
+        version's row, or no rows when the version is registered already.
     """
-    trained = train_purchase_model(
+    plan = plan_training(
         training,
         numeric_features,
         categorical_features,
@@ -71,9 +96,69 @@ def train_model_registry_row(
         id_column=id_column,
         seed=seed,
     )
-    artifact = serialize_model(trained.pipeline)
-    row = registry_row(trained, artifact, model_name=model_name, trained_at=trained_at)
-    return pd.DataFrame([row])
+    versions = library_versions()
+    planned_version = model_version(
+        plan.training_fingerprint,
+        plan.params,
+        [column.as_dict() for column in plan.feature_columns],
+        versions,
+    )
+    registered = set(registered_versions)
+    if planned_version in registered:
+        return REGISTRY_SCHEMA.empty_table()
+
+    trained = fit_plan(plan)
+    assessment = assess_trained_model(plan, trained.pipeline, baseline, seed=seed)
+    row = registry_row(
+        trained,
+        serialize_model(trained.pipeline),
+        model_name=model_name,
+        trained_at=trained_at,
+        versions=versions,
+        evaluation=assessment.records,
+        diagnostics=assessment.diagnostics,
+    )
+    if row["model_version"] != planned_version:  # pragma: no cover - a bug, not bad input
+        raise RuntimeError(
+            f"model version {row['model_version']} differs from the planned {planned_version}"
+        )
+    return registry_table(unregistered_rows(pd.DataFrame([row]), registered))
+
+
+def train_model_registry_row(
+    training: pd.DataFrame,
+    numeric_features: list[str],
+    categorical_features: list[str],
+    *,
+    model_name: str,
+    trained_at: datetime,
+    baseline: pd.DataFrame | None = None,
+    label_column: str = "label",
+    cutoff_column: str = "cutoff_date",
+    id_column: str = "customer_id",
+    seed: int = 42,
+) -> pd.DataFrame:
+    """Train the purchase model and return its one-row registry DataFrame.
+
+    :func:`register_model_version` with nothing registered, as pandas.
+
+    Returns:
+        A one-row DataFrame with the columns of
+        :data:`~retail_ml.ml.registry.REGISTRY_SCHEMA`.
+    """
+    table = register_model_version(
+        training,
+        numeric_features,
+        categorical_features,
+        model_name=model_name,
+        trained_at=trained_at,
+        baseline=baseline,
+        label_column=label_column,
+        cutoff_column=cutoff_column,
+        id_column=id_column,
+        seed=seed,
+    )
+    return table.to_pandas()
 
 
 def select_registry_row(registry: pd.DataFrame, model_name: str | None = None) -> pd.Series:
@@ -109,6 +194,7 @@ def score_with_registered_model(
     id_column: str = "customer_id",
     trusted_types: Sequence[str] = TRUSTED_TYPES,
     passthrough_columns: Sequence[str] = (),
+    evaluated_versions: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Score every customer with the latest registered model.
 
@@ -122,6 +208,9 @@ def score_with_registered_model(
             :func:`~retail_ml.ml.registry.load_model`.
         passthrough_columns: Columns of ``serving`` copied to the output as
             they are (e.g. the as-of date the features describe).
+        evaluated_versions: If given, the chosen version must be among them (e.g. the
+            versions of ``ml_model_metrics``, whose quality gates dbt runs before
+            scoring): a version that was never evaluated is not used.
 
     Returns:
         ``id_column``, ``probability``, ``decile`` (see
@@ -129,12 +218,18 @@ def score_with_registered_model(
         and ``model_version`` of the model used, sorted by id.
 
     Raises:
-        ValueError: On an empty/invalid registry or serving frame.
+        ValueError: On an empty/invalid registry or serving frame, or a chosen
+            version outside ``evaluated_versions``.
         ModelLoadError: If the stored model fails the integrity or
             allow-list checks (see :mod:`retail_ml.ml.errors`).
     """
     require_rows(serving, "serving")
     chosen = select_registry_row(registry, model_name)
+    if evaluated_versions is not None and chosen["model_version"] not in set(evaluated_versions):
+        raise ValueError(
+            f"model version {chosen['model_version']} has no evaluation: refusing to score "
+            "with a model whose quality gates have not run"
+        )
     pipeline = load_model(chosen["model_bytes"], chosen["model_sha256"], trusted_types)
     features = [column["name"] for column in json.loads(chosen["feature_columns_json"])]
     require_columns(serving, list(passthrough_columns), "serving")

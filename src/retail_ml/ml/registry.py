@@ -24,18 +24,20 @@ import json
 import platform
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import sklearn
 import skops
 import skops.io
 from sklearn.pipeline import Pipeline
 
+from retail_ml.ml._checks import require_columns
 from retail_ml.ml.canonical_archive import canonicalize_skops_archive
 from retail_ml.ml.errors import ModelIntegrityError, ModelLoadError, UntrustedModelError
 from retail_ml.ml.training import TrainedModel
@@ -53,6 +55,34 @@ TRUSTED_TYPES: tuple[str, ...] = (
 )
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+#: Columns and Arrow types of the model registry, in table order. The dbt model returns
+#: an Arrow table with exactly this schema, so the warehouse types are fixed even when
+#: no new version is appended (an empty table); ``python_models/ml/_ml__models.yml``
+#: pins the same columns and types with the ``columns_match_yaml`` test.
+REGISTRY_SCHEMA = pa.schema(
+    [
+        ("model_name", pa.string()),
+        ("model_version", pa.string()),
+        ("trained_at", pa.timestamp("us", tz="UTC")),
+        ("training_fingerprint", pa.string()),
+        ("train_cutoff_min", pa.date32()),
+        ("train_cutoff_max", pa.date32()),
+        ("validation_cutoff", pa.date32()),
+        ("feature_columns_json", pa.string()),
+        ("params_json", pa.string()),
+        ("metrics_json", pa.string()),
+        ("evaluation_json", pa.string()),
+        ("diagnostics_json", pa.string()),
+        ("library_versions_json", pa.string()),
+        ("model_bytes", pa.binary()),
+        ("model_sha256", pa.string()),
+        ("n_train_rows", pa.int64()),
+        ("n_validation_rows", pa.int64()),
+        ("validation_roc_auc", pa.float64()),
+        ("validation_pr_auc", pa.float64()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -183,6 +213,8 @@ def registry_row(
     model_name: str,
     trained_at: datetime,
     versions: Mapping[str, str] | None = None,
+    evaluation: Sequence[Mapping[str, Any]] = (),
+    diagnostics: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build the one-row model-registry record returned by the dbt model.
 
@@ -193,12 +225,17 @@ def registry_row(
         trained_at: Timestamp to record (passed in, so the function is pure).
         versions: Library versions to record; defaults to
             :func:`library_versions` of the running environment.
+        evaluation: Metric records of the model and the baseline on both splits
+            (:attr:`retail_ml.ml.assessment.Assessment.records`).
+        diagnostics: Plot data of the model card
+            (:attr:`retail_ml.ml.assessment.Assessment.diagnostics`).
 
     Returns:
-        A dict with keys ``model_name``, ``model_version``, ``trained_at``,
-        ``training_fingerprint``, ``train_cutoff_min``, ``train_cutoff_max``,
-        ``validation_cutoff``, ``feature_columns_json``, ``params_json``,
-        ``metrics_json``, ``library_versions_json``, ``model_bytes``,
+        A dict with the keys of :data:`REGISTRY_SCHEMA`: ``model_name``,
+        ``model_version``, ``trained_at``, ``training_fingerprint``,
+        ``train_cutoff_min``, ``train_cutoff_max``, ``validation_cutoff``,
+        ``feature_columns_json``, ``params_json``, ``metrics_json``,
+        ``evaluation_json``, ``diagnostics_json``, ``library_versions_json``, ``model_bytes``,
         ``model_sha256``, ``n_train_rows``, ``n_validation_rows``,
         ``validation_roc_auc`` and ``validation_pr_auc``.
     """
@@ -217,6 +254,8 @@ def registry_row(
         "feature_columns_json": json.dumps(feature_columns),
         "params_json": _canonical_json(trained.params),
         "metrics_json": _canonical_json(trained.validation_metrics),
+        "evaluation_json": _canonical_json([dict(record) for record in evaluation]),
+        "diagnostics_json": _canonical_json(dict(diagnostics or {})),
         "library_versions_json": _canonical_json(versions),
         "model_bytes": artifact.model_bytes,
         "model_sha256": artifact.sha256,
@@ -225,3 +264,38 @@ def registry_row(
         "validation_roc_auc": float(trained.validation_metrics["roc_auc"]),
         "validation_pr_auc": float(trained.validation_metrics["pr_auc"]),
     }
+
+
+def unregistered_rows(candidates: pd.DataFrame, registered_versions: Iterable[str]) -> pd.DataFrame:
+    """The registry rows to append: versions not registered yet, each once.
+
+    The registry is append-only and a version is a deterministic hash of what was
+    trained, so an unchanged rebuild must append nothing. Of candidate rows sharing a
+    version, the first is kept.
+
+    Args:
+        candidates: Rows with a ``model_version`` column (e.g. from :func:`registry_row`).
+        registered_versions: Versions already in the registry.
+
+    Returns:
+        The rows to append, in their original order, with a fresh index (an empty frame
+        with the same columns and dtypes when there are none).
+    """
+    require_columns(candidates, ["model_version"], "candidates")
+    versions = candidates["model_version"]
+    keep = ~versions.isin(set(registered_versions)) & ~versions.duplicated()
+    return candidates.loc[keep].reset_index(drop=True)
+
+
+def registry_table(rows: pd.DataFrame) -> pa.Table:
+    """Convert registry rows (possibly none) to an Arrow table of :data:`REGISTRY_SCHEMA`.
+
+    Raises:
+        ValueError: If ``rows`` lacks a registry column or has an extra one.
+    """
+    expected = REGISTRY_SCHEMA.names
+    if sorted(rows.columns) != sorted(expected):
+        missing = sorted(set(expected) - set(rows.columns))
+        extra = sorted(set(rows.columns) - set(expected))
+        raise ValueError(f"registry rows do not match the schema: missing {missing}, extra {extra}")
+    return pa.Table.from_pandas(rows.loc[:, expected], schema=REGISTRY_SCHEMA, preserve_index=False)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 from sklearn.pipeline import Pipeline
@@ -34,7 +35,16 @@ from retail_ml.ml.evaluation import evaluate_scores
 from retail_ml.ml.fingerprint import fingerprint_frame
 from retail_ml.ml.pipeline import CLASSIFIER_STEP, fit_deterministically, make_pipeline
 
-__all__ = ["FeatureColumn", "TrainedModel", "fingerprint_frame", "train_purchase_model"]
+__all__ = [
+    "FeatureColumn",
+    "TrainedModel",
+    "TrainingPlan",
+    "describe_params",
+    "fingerprint_frame",
+    "fit_plan",
+    "plan_training",
+    "train_purchase_model",
+]
 
 FeatureRole = Literal["numeric", "categorical"]
 
@@ -137,6 +147,176 @@ def _validate(
         )
 
 
+@dataclass(frozen=True)
+class TrainingPlan:
+    """Everything decided about a fit before it runs: rows, split, fingerprint, parameters.
+
+    A plan is cheap to build (no fitting), so the model version it implies can be
+    computed up front and an already registered version need not be trained again.
+
+    Attributes:
+        rows: The used columns (cutoff, id, features, label) of every row, sorted by
+            them, with a fresh index.
+        is_validation: Boolean mask over ``rows``: ``True`` for the latest cutoff.
+        numeric_features: Numeric input columns.
+        categorical_features: Categorical input columns.
+        feature_columns: Model inputs with role and dtype, numeric first.
+        label_column: Binary target column.
+        cutoff_column: Cutoff date column.
+        id_column: Customer id column.
+        training_fingerprint: :func:`fingerprint_frame` of the used columns.
+        pipeline: The unfitted pipeline.
+        params: JSON-ready description of the fit (see :class:`TrainedModel`).
+    """
+
+    rows: pd.DataFrame = field(repr=False)
+    is_validation: np.ndarray = field(repr=False)
+    numeric_features: tuple[str, ...]
+    categorical_features: tuple[str, ...]
+    feature_columns: tuple[FeatureColumn, ...]
+    label_column: str
+    cutoff_column: str
+    id_column: str
+    training_fingerprint: str
+    pipeline: Pipeline = field(repr=False)
+    params: dict[str, Any] = field(repr=False)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of :attr:`feature_columns`, in the order the pipeline expects them."""
+        return [column.name for column in self.feature_columns]
+
+    @property
+    def train_rows(self) -> pd.DataFrame:
+        """Rows of the earlier cutoffs (the training split)."""
+        return self.rows.loc[~self.is_validation]
+
+    @property
+    def validation_rows(self) -> pd.DataFrame:
+        """Rows of the latest cutoff (the validation split)."""
+        return self.rows.loc[self.is_validation]
+
+    def labels(self, rows: pd.DataFrame) -> np.ndarray:
+        """The 0/1 labels of ``rows`` (a split of :attr:`rows`) as int64."""
+        return rows[self.label_column].astype("int64").to_numpy()
+
+
+def describe_params(pipeline: Pipeline, seed: int, label_column: str) -> dict[str, Any]:
+    """JSON-ready description of a fit: seed, split rule and classifier hyper-parameters.
+
+    Works on the unfitted pipeline (hyper-parameters are constructor arguments), so the
+    description, and with it the model version, is known before fitting.
+    """
+    classifier = pipeline.named_steps[CLASSIFIER_STEP]
+    return {
+        "seed": seed,
+        "split": "validation = latest cutoff; train = all earlier cutoffs",
+        "refit_on_all_cutoffs": False,
+        "label_column": label_column,
+        "classifier": type(classifier).__name__,
+        "classifier_params": {
+            key: _json_ready(value)
+            for key, value in sorted(classifier.get_params(deep=False).items())
+        },
+    }
+
+
+def plan_training(
+    training: pd.DataFrame,
+    numeric_features: list[str],
+    categorical_features: list[str],
+    *,
+    label_column: str = "label",
+    cutoff_column: str = "cutoff_date",
+    id_column: str = "customer_id",
+    seed: int = 42,
+    classifier_params: dict[str, Any] | None = None,
+) -> TrainingPlan:
+    """Validate, sort, split and fingerprint the training rows; build the unfitted pipeline.
+
+    Args: as :func:`train_purchase_model`.
+
+    Returns:
+        The :class:`TrainingPlan`.
+
+    Raises:
+        ValueError: As :func:`train_purchase_model`.
+    """
+    numeric = list(numeric_features)
+    categorical = list(categorical_features)
+    _validate(training, numeric, categorical, label_column, cutoff_column, id_column)
+
+    features = numeric + categorical
+    used = [cutoff_column, id_column, *features, label_column]
+    rows = training.loc[:, used].sort_values(
+        by=used, kind="mergesort", na_position="last", ignore_index=True
+    )
+    fingerprint = fingerprint_frame(rows, [id_column, cutoff_column, *features, label_column])
+
+    validation_cutoff = rows[cutoff_column].max()
+    is_validation = (rows[cutoff_column] == validation_cutoff).to_numpy()
+    y_train = rows.loc[~is_validation, label_column].astype("int64")
+    y_validation = rows.loc[is_validation, label_column].astype("int64")
+    if y_train.nunique() < 2:
+        raise ValueError("the training cutoffs (all but the latest) contain a single label class")
+    if y_validation.nunique() < 2:
+        raise ValueError(
+            f"the validation cutoff {validation_cutoff!r} contains a single label class"
+        )
+
+    pipeline = make_pipeline(numeric, categorical, seed, classifier_params=classifier_params)
+    feature_columns = tuple(
+        FeatureColumn(name, role, str(training[name].dtype))
+        for names, role in ((numeric, "numeric"), (categorical, "categorical"))
+        for name in names
+    )
+    return TrainingPlan(
+        rows=rows,
+        is_validation=is_validation,
+        numeric_features=tuple(numeric),
+        categorical_features=tuple(categorical),
+        feature_columns=feature_columns,
+        label_column=label_column,
+        cutoff_column=cutoff_column,
+        id_column=id_column,
+        training_fingerprint=fingerprint,
+        pipeline=pipeline,
+        params=describe_params(pipeline, seed, label_column),
+    )
+
+
+def fit_plan(plan: TrainingPlan) -> TrainedModel:
+    """Fit the plan's pipeline on the training split and validate it on the latest cutoff.
+
+    The plan's pipeline object is fitted in place (and returned in the result).
+
+    Args:
+        plan: From :func:`plan_training`.
+
+    Returns:
+        The :class:`TrainedModel`.
+    """
+    features = plan.feature_names
+    train_rows = plan.train_rows
+    validation_rows = plan.validation_rows
+    pipeline = fit_deterministically(plan.pipeline, train_rows[features], plan.labels(train_rows))
+    positive_index = list(pipeline.classes_).index(1)
+    validation_scores = pipeline.predict_proba(validation_rows[features])[:, positive_index]
+    metrics = evaluate_scores(plan.labels(validation_rows), validation_scores)
+    cutoffs = train_rows[plan.cutoff_column]
+    return TrainedModel(
+        pipeline=pipeline,
+        feature_columns=plan.feature_columns,
+        train_cutoffs=(_python_scalar(cutoffs.min()), _python_scalar(cutoffs.max())),
+        validation_cutoff=_python_scalar(validation_rows[plan.cutoff_column].iloc[0]),
+        validation_metrics=metrics,
+        training_fingerprint=plan.training_fingerprint,
+        n_train_rows=len(train_rows),
+        n_validation_rows=len(validation_rows),
+        params=plan.params,
+    )
+
+
 def train_purchase_model(
     training: pd.DataFrame,
     numeric_features: list[str],
@@ -149,6 +329,8 @@ def train_purchase_model(
     classifier_params: dict[str, Any] | None = None,
 ) -> TrainedModel:
     """Fit the purchase model on earlier cutoffs and validate on the latest one.
+
+    Equivalent to ``fit_plan(plan_training(...))``.
 
     Args:
         training: One row per customer per cutoff with features and label.
@@ -169,63 +351,14 @@ def train_purchase_model(
             named), has fewer than two distinct cutoffs, has non-0/1 labels,
             non-numeric numeric features, or a split with a single class.
     """
-    numeric = list(numeric_features)
-    categorical = list(categorical_features)
-    _validate(training, numeric, categorical, label_column, cutoff_column, id_column)
-
-    features = numeric + categorical
-    used = [cutoff_column, id_column, *features, label_column]
-    rows = training.loc[:, used].sort_values(
-        by=used, kind="mergesort", na_position="last", ignore_index=True
+    plan = plan_training(
+        training,
+        numeric_features,
+        categorical_features,
+        label_column=label_column,
+        cutoff_column=cutoff_column,
+        id_column=id_column,
+        seed=seed,
+        classifier_params=classifier_params,
     )
-    fingerprint = fingerprint_frame(rows, [id_column, cutoff_column, *features, label_column])
-
-    validation_cutoff = rows[cutoff_column].max()
-    is_validation = (rows[cutoff_column] == validation_cutoff).to_numpy()
-    train_rows = rows.loc[~is_validation]
-    validation_rows = rows.loc[is_validation]
-    y_train = train_rows[label_column].astype("int64").to_numpy()
-    y_validation = validation_rows[label_column].astype("int64").to_numpy()
-    if len(set(y_train.tolist())) < 2:
-        raise ValueError("the training cutoffs (all but the latest) contain a single label class")
-    if len(set(y_validation.tolist())) < 2:
-        raise ValueError(
-            f"the validation cutoff {validation_cutoff!r} contains a single label class"
-        )
-
-    pipeline = make_pipeline(numeric, categorical, seed, classifier_params=classifier_params)
-    fit_deterministically(pipeline, train_rows[features], y_train)
-    positive_index = list(pipeline.classes_).index(1)
-    validation_scores = pipeline.predict_proba(validation_rows[features])[:, positive_index]
-    metrics = evaluate_scores(y_validation, validation_scores)
-
-    classifier_params_used = pipeline.named_steps[CLASSIFIER_STEP].get_params(deep=False)
-    params: dict[str, Any] = {
-        "seed": seed,
-        "split": "validation = latest cutoff; train = all earlier cutoffs",
-        "refit_on_all_cutoffs": False,
-        "label_column": label_column,
-        "classifier": type(pipeline.named_steps[CLASSIFIER_STEP]).__name__,
-        "classifier_params": {
-            key: _json_ready(value) for key, value in sorted(classifier_params_used.items())
-        },
-    }
-    feature_columns = tuple(
-        FeatureColumn(name, role, str(training[name].dtype))
-        for names, role in ((numeric, "numeric"), (categorical, "categorical"))
-        for name in names
-    )
-    return TrainedModel(
-        pipeline=pipeline,
-        feature_columns=feature_columns,
-        train_cutoffs=(
-            _python_scalar(train_rows[cutoff_column].min()),
-            _python_scalar(train_rows[cutoff_column].max()),
-        ),
-        validation_cutoff=_python_scalar(validation_cutoff),
-        validation_metrics=metrics,
-        training_fingerprint=fingerprint,
-        n_train_rows=len(train_rows),
-        n_validation_rows=len(validation_rows),
-        params=params,
-    )
+    return fit_plan(plan)

@@ -1,0 +1,200 @@
+"""End to end: the ML layer of the session's `dbt build` (baseline, metrics, gates, registry).
+
+Reuses the session build; tests that must change the warehouse work on their own copy of it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import BuiltWarehouse, run_dbt
+from retail_ml.ml.assessment import REPORTED_METRICS
+
+pytestmark = pytest.mark.e2e
+
+GATES = {"assert_ml_model_meets_min_validation_auc", "assert_ml_model_beats_baseline_auc"}
+
+
+def _query(db_path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _copy_of(built: BuiltWarehouse, tmp_path: Path) -> Path:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built.db_path, copy)
+    return copy
+
+
+def _dbt(args: list[str], built: BuiltWarehouse, db_path: Path, tmp_path: Path):
+    return run_dbt(args, raw_dir=built.raw_dir, db_path=db_path, work_dir=tmp_path)
+
+
+def test_metrics_cover_model_and_baseline_on_both_splits(built_warehouse) -> None:
+    rows = _query(
+        built_warehouse.db_path,
+        "select scorer, split, list(metric order by metric), count(distinct model_version)"
+        " from ml_model_metrics group by all order by all",
+    )
+    assert [(scorer, split) for scorer, split, _, _ in rows] == [
+        ("baseline", "train"),
+        ("baseline", "validation"),
+        ("model", "train"),
+        ("model", "validation"),
+    ]
+    assert all(metrics == sorted(REPORTED_METRICS) for _, _, metrics, _ in rows)
+    assert all(versions == 1 for *_, versions in rows)
+    ((registry_auc, metrics_auc, baseline_auc),) = _query(
+        built_warehouse.db_path,
+        """
+        select
+            any_value(r.validation_roc_auc),
+            max(m.metric_value) filter (where m.scorer = 'model'),
+            max(m.metric_value) filter (where m.scorer = 'baseline'),
+        from ml_model_registry as r
+        inner join ml_model_metrics as m
+            on r.model_version = m.model_version
+            and m.split = 'validation' and m.metric = 'roc_auc'
+        """,
+    )
+    assert metrics_auc == registry_auc
+    assert 0.6 < baseline_auc < metrics_auc, "the session build passed the gates"
+
+
+def test_baseline_probability_is_the_smoothed_train_rate_of_its_bucket(built_warehouse) -> None:
+    ((mismatches, buckets),) = _query(
+        built_warehouse.db_path,
+        """
+        with b as (from ml_baseline_scores__purchase_30d),
+        base as (select avg(has_purchase_next_30d::double) as rate from b where split = 'train'),
+        buckets as (
+            select rf_score, has_ordered_before, count(*) as n,
+                count(*) filter (where has_purchase_next_30d) as k
+            from b where split = 'train' group by all
+        )
+        select
+            count(*) filter (
+                where abs(b.probability - (coalesce(k, 0) + base.rate) / (coalesce(n, 0) + 1))
+                    > 1e-12
+            ),
+            count(distinct (b.rf_score, b.has_ordered_before)),
+        from b cross join base left join buckets using (rf_score, has_ordered_before)
+        """,
+    )
+    assert mismatches == 0
+    assert buckets >= 5
+
+
+def test_scores_use_the_version_flagged_latest(built_warehouse) -> None:
+    latest = _query(
+        built_warehouse.db_path,
+        "select distinct model_version from ml_model_metrics where is_latest_version",
+    )
+    scored = _query(
+        built_warehouse.db_path, "select distinct model_version from ml_customer_scores"
+    )
+    assert latest == scored and len(scored) == 1
+
+
+def test_quality_gates_fail_when_thresholds_are_impossible(built_warehouse, tmp_path) -> None:
+    run = _dbt(
+        [
+            "test",
+            "--select",
+            "tag:ml_quality_gate",
+            "--vars",
+            "{ml_min_validation_auc: 1.01, ml_min_auc_lift_over_baseline: 1.0}",
+        ],
+        built_warehouse,
+        built_warehouse.db_path,
+        tmp_path,
+    )
+    statuses = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in run.results}
+    assert run.returncode != 0, run.output[-2000:]
+    assert statuses == dict.fromkeys(GATES, "fail")
+    assert all(r["failures"] == 1 for r in run.results)
+
+
+def test_rebuild_with_unchanged_data_appends_no_version(built_warehouse, tmp_path) -> None:
+    db_path = _copy_of(built_warehouse, tmp_path)
+    registry_sql = "select model_version, trained_at, model_sha256 from ml_model_registry"
+    before = _query(db_path, registry_sql)
+    run = _dbt(["build", "--select", "ml_model_registry"], built_warehouse, db_path, tmp_path)
+    assert run.returncode == 0 and not run.failures(), run.output[-3000:]
+    assert _query(db_path, registry_sql) == before
+    assert len(before) == 1
+
+
+def test_changed_data_appends_a_version_even_on_full_refresh(built_warehouse, tmp_path) -> None:
+    db_path = _copy_of(built_warehouse, tmp_path)
+    ((old_version, old_trained_at),) = _query(
+        db_path, "select model_version, trained_at from ml_model_registry"
+    )
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("delete from ml_training_set__purchase_30d where customer_id % 10 = 0")
+    run = _dbt(
+        [
+            "build",
+            "--full-refresh",
+            "--select",
+            "ml_baseline_scores__purchase_30d",
+            "ml_model_registry",
+            "ml_model_metrics",
+            "ml_customer_scores",
+        ],
+        built_warehouse,
+        db_path,
+        tmp_path,
+    )
+    assert run.returncode == 0 and not run.failures(), run.output[-3000:]
+
+    registry = _query(db_path, "select model_version, trained_at from ml_model_registry order by 2")
+    assert len(registry) == 2
+    assert registry[0] == (old_version, old_trained_at), "the registry survives --full-refresh"
+    new_version = registry[1][0]
+    assert new_version != old_version
+    assert _query(db_path, "select distinct model_version from ml_customer_scores") == [
+        (new_version,)
+    ]
+    metrics = _query(
+        db_path,
+        "select model_version, bool_and(is_latest_version), count(*)"
+        " from ml_model_metrics group by all order by 3, 1",
+    )
+    rows_per_version = 2 * 2 * len(REPORTED_METRICS)
+    assert sorted(metrics) == sorted(
+        [(old_version, False, rows_per_version), (new_version, True, rows_per_version)]
+    )
+
+
+def test_columns_match_yaml_catches_a_changed_and_an_undocumented_column(
+    built_warehouse, tmp_path
+) -> None:
+    db_path = _copy_of(built_warehouse, tmp_path)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("alter table ml_customer_scores alter decile type integer")
+        con.execute("alter table ml_customer_scores add column scored_at timestamp")
+    run = _dbt(
+        ["test", "--select", "test_name:columns_match_yaml", "--store-failures"],
+        built_warehouse,
+        db_path,
+        tmp_path,
+    )
+    outcome = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in run.results}
+    assert outcome == {
+        "columns_match_yaml_ml_customer_scores_": ("fail", 2),
+        "columns_match_yaml_ml_model_registry_": ("pass", 0),
+    }, run.output[-3000:]
+    problems = _query(
+        db_path,
+        "select column_name, yaml_data_type, actual_data_type, problem"
+        " from main_dbt_test__audit.columns_match_yaml_ml_customer_scores_ order by 1",
+    )
+    assert problems == [
+        ("decile", "bigint", "INTEGER", "type differs"),
+        ("scored_at", None, "TIMESTAMP", "in the relation, not documented in YAML"),
+    ]

@@ -1,0 +1,86 @@
+"""Tests for retail_ml.ml.model_card: the docs block and plots of the registered model."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+from PIL import Image
+
+from retail_ml.ml.model_card import (
+    PLOTS,
+    build_model_cards,
+    first_paragraph,
+    main,
+    write_model_cards,
+)
+
+
+def test_first_paragraph_is_one_table_safe_line() -> None:
+    text = "Net sales, EUR. **Net sales**\n(EUR | cents).\n\n- Of an order line: more."
+    assert first_paragraph(text) == "Net sales, EUR. **Net sales** (EUR \\| cents)."
+    assert first_paragraph("") == ""
+
+
+def test_missing_warehouse_keeps_the_existing_cards(tmp_path, capsys) -> None:
+    assert main(["--db", str(tmp_path / "none.duckdb"), "--project-dir", str(tmp_path)]) == 0
+    assert "no warehouse" in capsys.readouterr().err
+    assert not (tmp_path / "docs").exists()
+
+
+@pytest.mark.e2e
+def test_card_of_the_registered_version(built_warehouse, tmp_path) -> None:
+    written = write_model_cards(built_warehouse.db_path, tmp_path)
+    docs_file = tmp_path / "docs" / "model_card_purchase_30d.md"
+    images = [tmp_path / "assets" / "model_card" / "purchase_30d" / f"{p}.png" for p in PLOTS]
+    assert written == [docs_file, *images]
+
+    for image in images:
+        with Image.open(image) as png:
+            assert png.format == "PNG"
+            assert png.size[0] >= 300 and png.size[1] >= 300
+            png.verify()
+
+    markdown = docs_file.read_text()
+    with duckdb.connect(str(built_warehouse.db_path), read_only=True) as con:
+        (version,) = con.execute("select model_version from ml_model_registry").fetchone()
+        metrics = con.execute(
+            "select scorer, split, metric, metric_value from ml_model_metrics"
+        ).fetchall()
+        features = json.loads(
+            con.execute("select feature_columns_json from ml_model_registry").fetchone()[0]
+        )
+    assert markdown.startswith("{% docs model_card_purchase_30d %}")
+    assert "{% enddocs %}\n\n{% docs model_card_purchase_30d_evaluation %}" in markdown
+    assert markdown.rstrip().endswith("{% enddocs %}")
+    assert f"version `{version}`" in markdown
+    assert len(metrics) == 24
+    for _scorer, _split, _metric, value in metrics:
+        assert f"{round(value, 4) + 0.0:.4f}" in markdown
+    for plot in PLOTS:
+        assert f"(assets/model_card/purchase_30d/{plot}.png)" in markdown
+    for feature in features:
+        assert f"| `{feature['name']}` |" in markdown
+    assert "| `days_since_last_order` | numeric |" in markdown
+    assert "As-of date minus the date of the last non-cancelled order" in markdown
+
+
+@pytest.mark.e2e
+def test_cards_are_reproducible(built_warehouse) -> None:
+    first, second = (
+        build_model_cards(built_warehouse.db_path),
+        build_model_cards(built_warehouse.db_path),
+    )
+    assert [(c.markdown, c.images) for c in first] == [(c.markdown, c.images) for c in second]
+
+
+@pytest.mark.e2e
+def test_docs_site_shows_the_card_on_the_registry(built_warehouse) -> None:
+    manifest = json.loads((built_warehouse.db_path.parent / "target" / "manifest.json").read_text())
+    description = manifest["nodes"]["model.retail_ml.ml_model_registry"]["description"]
+    assert "**Intended use.**" in description
+    assert "## Model card: `purchase_30d`" in description
+    assert "(assets/model_card/purchase_30d/roc_curve.png)" in description
+    assert "**Active customer**" in description
+    assert "**Quality gates.**" in description
