@@ -40,7 +40,6 @@ def run_dbt(args: list[str], *, raw_dir: Path, db_path: Path, work_dir: Path) ->
         **os.environ,
         "RETAIL_ML_RAW_DIR": str(raw_dir),
         "RETAIL_ML_DB_PATH": str(db_path),
-        "RETAIL_ML_TEMP_DIR": str(work_dir / "duckdb_tmp"),
         "RETAIL_ML_TARGET": "ci",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
