@@ -44,11 +44,12 @@ docs: venv ## Model cards and the dbt docs site from the warehouse (builds it if
 	$(BIN)/python -m retail_ml.ml.model_card --db $(RETAIL_ML_DB_PATH) --project-dir .
 	$(DBT) docs generate $(DBT_ARGS)
 
-test: venv ## Everything the project proves: pytest (unit tests + dbt build on small data in a temp dir)
+test: venv ## Everything the project proves: lint, pytest (unit tests + real dbt builds on small data in temp dirs)
+	$(BIN)/ruff check src tests/python python_models notebooks
 	$(BIN)/python -m pytest
 
 lint: venv ## ruff on the Python code
-	$(BIN)/ruff check src tests/python python_models
+	$(BIN)/ruff check src tests/python python_models notebooks
 
 lock: ## Re-pin requirements/lock.txt from pyproject.toml (deliberate; commit the diff with a reason)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
