@@ -63,6 +63,33 @@ def test_every_quarantine_rule_has_caught_rows(built_warehouse):
     assert expected <= set(rules), f"rules that caught nothing: {expected - set(rules)}"
 
 
+# The generator's name for a dirty-row kind -> the quarantine rules that may catch it.
+RULES_FOR_DIRTY_KIND = {
+    "duplicate": {"duplicate_key"},
+    "unknown_foreign_key": {"unknown_customer", "unknown_order", "unknown_product"},
+}
+
+
+def test_every_dirty_row_is_caught_by_the_rule_meant_for_it(built_warehouse):
+    """Quarantine counts per table and rule equal the generator's own count of dirty rows."""
+    with built_warehouse.connect() as con:
+        caught = con.execute(
+            "select source_table, quarantine_rule, count(*)"
+            " from stg_shop__quarantined_rows group by all"
+        ).fetchall()
+    expected: dict[tuple[str, frozenset[str]], int] = {}
+    for table, kinds in built_warehouse.manifest["dirty_rows"].items():
+        for kind, count in kinds.items():
+            rules = frozenset(RULES_FOR_DIRTY_KIND.get(kind, {kind}))
+            expected[(table, rules)] = count
+    actual = {
+        key: sum(n for table, rule, n in caught if table == key[0] and rule in key[1])
+        for key in expected
+    }
+    assert actual == expected
+    assert sum(n for *_, n in caught) == sum(expected.values()), "no clean row is quarantined"
+
+
 def test_no_raw_pii_outside_staging(built_warehouse):
     with built_warehouse.connect() as con:
         pii_columns = con.execute(
