@@ -7,16 +7,19 @@ import pyarrow as pa
 from retail_ml.ml.frames import arrow_to_model_frame
 
 
-def test_decimal_columns_become_float64_and_others_keep_their_type():
+def test_decimal_and_boolean_columns_become_float64_and_others_keep_their_type():
     table = pa.table(
         {
             "customer_id": pa.array([1, 2], pa.int64()),
             "net_sales": pa.array([Decimal("12.34"), None], pa.decimal128(18, 2)),
+            "is_new": pa.array([True, None]),
             "country": pa.array(["DE", None]),
         }
     )
     frame = arrow_to_model_frame(table)
     assert str(frame["net_sales"].dtype) == "float64"
     assert frame["net_sales"].iloc[0] == 12.34 and frame["net_sales"].isna().iloc[1]
+    assert str(frame["is_new"].dtype) == "float64"
+    assert frame["is_new"].iloc[0] == 1.0 and frame["is_new"].isna().iloc[1]
     assert str(frame["customer_id"].dtype) == "int64"
-    assert list(frame.columns) == ["customer_id", "net_sales", "country"]
+    assert list(frame.columns) == ["customer_id", "net_sales", "is_new", "country"]
