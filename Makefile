@@ -13,7 +13,7 @@ export RETAIL_ML_DB_PATH ?= warehouse/retail_ml.duckdb
 DBT := $(BIN)/dbt --no-use-colors
 DBT_ARGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv data data-force build docs test lint lock clean
+.PHONY: help venv data data-force features build docs test lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ data: $(RETAIL_ML_RAW_DIR)/_manifest.json ## Generate sample raw data if missing
 
 data-force: venv ## Regenerate the raw data, replacing what is there
 	$(BIN)/python -m retail_ml.generate --scale $(SCALE) --seed $(SEED) --end-date $(END_DATE) --out $(RETAIL_ML_RAW_DIR) --force
+
+features: venv ## Regenerate what follows from the feature specs (features/*.yml): engine macro, contracts, model feature lists
+	$(BIN)/python -m retail_ml.features --project-dir .
 
 build: data ## Generate data if missing, run dbt build into warehouse/retail_ml.duckdb, print a summary
 	@mkdir -p $(dir $(RETAIL_ML_DB_PATH))

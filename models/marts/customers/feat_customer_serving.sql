@@ -1,15 +1,19 @@
--- One row per customer as of the latest complete day: the rows the models score. It is a filter
--- of feat_customer_daily, so serving uses exactly the SQL that built the training rows.
+-- One row per customer as of the latest complete day: the rows the models score. A filter of
+-- int_customer_features_requested, like the training set, so serving uses exactly the SQL
+-- that built the training rows.
 with
 
 features as (
-    select * from {{ ref('feat_customer_daily') }}
+    select * from {{ ref('int_customer_features_requested') }}
 ),
 
 final as (
-    select * exclude (is_latest)
+    select
+        features.customer_id,
+        {{ pit_published_columns('customer', 'features') }},
+        features.as_of_date
     from features
-    where is_latest
+    where features.is_latest
 )
 
 select * from final

@@ -1,0 +1,513 @@
+{#- Generated from features/ (customers.yml) by `make features`; edit the spec and run `make features`, not these lines. -#}
+{% macro feature_spec(entity) -%}
+{%- set specs = fromjson('{
+ "customer": {
+  "distinct": {
+   "active_day": [
+    30
+   ],
+   "category": [
+    90
+   ]
+  },
+  "entity": "customer",
+  "features": [
+   {
+    "data_type": "varchar",
+    "expression": null,
+    "kind": "attribute",
+    "method": "percent_rank",
+    "name": "country_code",
+    "nullable": true,
+    "of": "versions",
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "varchar",
+    "expression": null,
+    "kind": "attribute",
+    "method": "percent_rank",
+    "name": "signup_channel",
+    "nullable": true,
+    "of": "versions",
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "orders_7d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_orders_7d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "orders_10d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_orders_10d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "orders_30d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_orders_30d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "orders_90d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_orders_90d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "orders_lifetime",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_orders_lifetime"
+   },
+   {
+    "data_type": "decimal(18,2)",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "net_sales_7d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_net_sales_7d"
+   },
+   {
+    "data_type": "decimal(18,2)",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "net_sales_30d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_net_sales_30d"
+   },
+   {
+    "data_type": "decimal(18,2)",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "net_sales_90d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_net_sales_90d"
+   },
+   {
+    "data_type": "decimal(18,2)",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "lifetime_net_sales",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_net_sales_lifetime"
+   },
+   {
+    "data_type": "decimal(18,2)",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "order_value_10d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": false,
+    "running_column": "sum_order_value_10d"
+   },
+   {
+    "data_type": "double",
+    "expression": "case when orders_10d > 0 then cast(order_value_10d as double) / cast(orders_10d as double) end",
+    "kind": "derived",
+    "method": "percent_rank",
+    "name": "avg_order_value_10d",
+    "nullable": true,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "bigint",
+    "expression": null,
+    "kind": "days_since",
+    "method": "percent_rank",
+    "name": "days_since_last_order",
+    "nullable": true,
+    "of": "last:orders",
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "last_orders_date"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "distinct",
+    "method": "percent_rank",
+    "name": "distinct_categories_90d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "distinct_category_90d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "units_90d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": false,
+    "running_column": "sum_units_90d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "returned_units_90d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": false,
+    "running_column": "sum_returned_units_90d"
+   },
+   {
+    "data_type": "double",
+    "expression": "case when units_90d > 0 then cast(returned_units_90d as double) / cast(units_90d as double) end",
+    "kind": "derived",
+    "method": "percent_rank",
+    "name": "return_rate_90d",
+    "nullable": true,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "reviews_90d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_reviews_90d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "rating_sum_90d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": false,
+    "running_column": "sum_rating_sum_90d"
+   },
+   {
+    "data_type": "double",
+    "expression": "case when reviews_90d > 0 then cast(rating_sum_90d as double) / cast(reviews_90d as double) end",
+    "kind": "derived",
+    "method": "percent_rank",
+    "name": "avg_rating_90d",
+    "nullable": true,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "sessions_30d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_sessions_30d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "distinct",
+    "method": "percent_rank",
+    "name": "active_days_30d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "distinct_active_day_30d"
+   },
+   {
+    "data_type": "double",
+    "expression": null,
+    "kind": "rank",
+    "method": "percent_rank",
+    "name": "activity_rank_30d",
+    "nullable": false,
+    "of": null,
+    "order_by": [
+     "orders_30d",
+     "net_sales_30d",
+     "sessions_30d"
+    ],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "bigint",
+    "expression": null,
+    "kind": "days_since",
+    "method": "percent_rank",
+    "name": "tenure_days",
+    "nullable": false,
+    "of": "signup_date",
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "boolean",
+    "expression": null,
+    "kind": "attribute",
+    "method": "percent_rank",
+    "name": "is_marketing_opt_in",
+    "nullable": true,
+    "of": "versions",
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "boolean",
+    "expression": "tenure_days < 30",
+    "kind": "derived",
+    "method": "percent_rank",
+    "name": "is_new_customer",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "boolean",
+    "expression": "orders_90d > 0",
+    "kind": "derived",
+    "method": "percent_rank",
+    "name": "is_active_customer",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "boolean",
+    "expression": "orders_lifetime > 0 and orders_90d = 0",
+    "kind": "derived",
+    "method": "percent_rank",
+    "name": "is_churned_customer",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "date",
+    "expression": null,
+    "kind": "attribute",
+    "method": "percent_rank",
+    "name": "signup_date",
+    "nullable": false,
+    "of": "entity",
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   }
+  ],
+  "key": "customer_id",
+  "latest": [
+   "orders"
+  ],
+  "lifetime": [
+   "net_sales",
+   "orders"
+  ],
+  "measures": {
+   "active_day": {
+    "data_type": "integer",
+    "distinct": true
+   },
+   "category": {
+    "data_type": "integer",
+    "distinct": true
+   },
+   "net_sales": {
+    "data_type": "decimal(18,2)",
+    "distinct": false
+   },
+   "order_value": {
+    "data_type": "decimal(18,2)",
+    "distinct": false
+   },
+   "orders": {
+    "data_type": "integer",
+    "distinct": false
+   },
+   "rating_sum": {
+    "data_type": "integer",
+    "distinct": false
+   },
+   "returned_units": {
+    "data_type": "integer",
+    "distinct": false
+   },
+   "reviews": {
+    "data_type": "integer",
+    "distinct": false
+   },
+   "sessions": {
+    "data_type": "integer",
+    "distinct": false
+   },
+   "units": {
+    "data_type": "integer",
+    "distinct": false
+   }
+  },
+  "sum_measures": [
+   "orders",
+   "order_value",
+   "net_sales",
+   "units",
+   "returned_units",
+   "sessions",
+   "reviews",
+   "rating_sum"
+  ],
+  "sums": {
+   "net_sales": [
+    7,
+    30,
+    90
+   ],
+   "order_value": [
+    10
+   ],
+   "orders": [
+    7,
+    10,
+    30,
+    90
+   ],
+   "rating_sum": [
+    90
+   ],
+   "returned_units": [
+    90
+   ],
+   "reviews": [
+    90
+   ],
+   "sessions": [
+    30
+   ],
+   "units": [
+    90
+   ]
+  },
+  "window_lengths": [
+   7,
+   10,
+   30,
+   90
+  ]
+ }
+}') -%}
+{%- if entity not in specs -%}
+{{ exceptions.raise_compiler_error('no feature spec for entity ' ~ entity) }}
+{%- endif -%}
+{{ return(specs[entity]) }}
+{%- endmacro %}

@@ -1,0 +1,69 @@
+-- One row per staged return of a purchase it can be matched to: the units it takes back from
+-- that purchase (order x product), capped so that all returns of it together never exceed the
+-- quantity bought, in the order they became known. The one return-capping rule of every entity.
+with
+
+order_lines as (
+    select * from {{ ref('int_order_lines_netted') }}
+),
+
+refunds as (
+    select * from {{ ref('int_refunds_converted') }}
+),
+
+-- What a return can be matched to: the units of a product in one non-cancelled order.
+bought_order_products as (
+    select
+        order_id,
+        product_id,
+        customer_id,
+        sum(quantity) as quantity,
+        min(order_date) as order_date,
+        max({{ pit_known_date('known_at', 'order_date') }}) as known_date
+    from order_lines
+    where not is_cancelled
+    group by order_id, product_id, customer_id
+),
+
+matched as (
+    select
+        refunds.return_id,
+        refunds.order_id,
+        refunds.product_id,
+        bought_order_products.customer_id,
+        refunds.quantity as returned_quantity,
+        bought_order_products.quantity as bought_quantity,
+        bought_order_products.order_date,
+        -- Counted once both the return and the purchase are known.
+        greatest(
+            {{ pit_known_date('refunds.known_at', 'refunds.return_date') }},
+            bought_order_products.known_date
+        ) as known_date,
+        sum(refunds.quantity) over (
+            partition by refunds.order_id, refunds.product_id
+            order by refunds.known_at, refunds.return_id
+            rows between unbounded preceding and current row
+        ) as cumulative_returned
+    from refunds
+    inner join bought_order_products
+        on refunds.order_id = bought_order_products.order_id
+        and refunds.product_id = bought_order_products.product_id
+),
+
+final as (
+    select
+        return_id,
+        order_id,
+        product_id,
+        customer_id,
+        cast(
+            least(cumulative_returned, bought_quantity)
+            - least(cumulative_returned - returned_quantity, bought_quantity)
+            as integer
+        ) as returned_units,
+        order_date,
+        known_date
+    from matched
+)
+
+select * from final
