@@ -204,14 +204,16 @@
     select
         {{ name }}_grid.{{ key }},
         {{ name }}_grid.as_of_date,
-    {%- for column in columns.sums + columns.distinct %}
+    {#- One list, so the last column has no comma whichever kinds the spec has. #}
+    {%- for column in columns.sums + columns.distinct + columns.latest %}
+        {%- if column in columns.latest %}
+        max({{ name }}_changes_on_spine.{{ column.name }}) over {{ name }}_history as {{ column.name }}
+        {%- else %}
         cast(
             sum(coalesce({{ name }}_changes_on_spine.{{ column.name }}, 0)) over {{ name }}_history
             as {{ column.data_type }}
-        ) as {{ column.name }},
-    {%- endfor %}
-    {%- for column in columns.latest %}
-        max({{ name }}_changes_on_spine.{{ column.name }}) over {{ name }}_history as {{ column.name }}
+        ) as {{ column.name }}
+        {%- endif %}
         {{- ',' if not loop.last }}
     {%- endfor %}
     from {{ name }}_grid
@@ -231,12 +233,13 @@
         {{ key }},
         as_of_date as valid_from_date,
         lead(as_of_date) over ({{ name }}_order) as valid_to_date,
-    {%- for column in columns.sums + columns.distinct %}
-        cast(sum(coalesce({{ column.name }}, 0)) over {{ name }}_history as {{ column.data_type }})
-            as {{ column.name }},
-    {%- endfor %}
-    {%- for column in columns.latest %}
+    {%- for column in columns.sums + columns.distinct + columns.latest %}
+        {%- if column in columns.latest %}
         max({{ column.name }}) over {{ name }}_history as {{ column.name }}
+        {%- else %}
+        cast(sum(coalesce({{ column.name }}, 0)) over {{ name }}_history as {{ column.data_type }})
+            as {{ column.name }}
+        {%- endif %}
         {{- ',' if not loop.last }}
     {%- endfor %}
     from {{ name }}_changes_on_spine
