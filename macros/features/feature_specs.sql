@@ -1,4 +1,4 @@
-{#- Generated from features/ (customers.yml) by `make features`; edit the spec and run `make features`, not these lines. -#}
+{#- Generated from features/ (customers.yml, products.yml) by `make features`; edit the spec and run `make features`, not these lines. -#}
 {% macro feature_spec(entity) -%}
 {%- set specs = fromjson('{
  "customer": {
@@ -501,6 +501,275 @@
   "window_lengths": [
    7,
    10,
+   30,
+   90
+  ]
+ },
+ "product": {
+  "distinct": {
+   "buyer": [
+    30
+   ]
+  },
+  "entity": "product",
+  "features": [
+   {
+    "data_type": "varchar",
+    "expression": null,
+    "kind": "attribute",
+    "method": "percent_rank",
+    "name": "category",
+    "nullable": false,
+    "of": "entity",
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "varchar",
+    "expression": null,
+    "kind": "attribute",
+    "method": "percent_rank",
+    "name": "subcategory",
+    "nullable": false,
+    "of": "entity",
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "units_7d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_units_7d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "units_30d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_units_30d"
+   },
+   {
+    "data_type": "decimal(18,2)",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "net_sales_7d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_net_sales_7d"
+   },
+   {
+    "data_type": "decimal(18,2)",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "net_sales_30d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_net_sales_30d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "distinct",
+    "method": "percent_rank",
+    "name": "distinct_buyers_30d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "distinct_buyer_30d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "reviews_lifetime",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": "sum_reviews_lifetime"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "rating_sum_lifetime",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": false,
+    "running_column": "sum_rating_sum_lifetime"
+   },
+   {
+    "data_type": "double",
+    "expression": "case when reviews_lifetime > 0 then cast(rating_sum_lifetime as double) / cast(reviews_lifetime as double) end",
+    "kind": "derived",
+    "method": "percent_rank",
+    "name": "avg_rating_lifetime",
+    "nullable": true,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "units_90d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": false,
+    "running_column": "sum_units_90d"
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "sum",
+    "method": "percent_rank",
+    "name": "returned_units_90d",
+    "nullable": false,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": false,
+    "running_column": "sum_returned_units_90d"
+   },
+   {
+    "data_type": "double",
+    "expression": "case when units_90d > 0 then cast(returned_units_90d as double) / cast(units_90d as double) end",
+    "kind": "derived",
+    "method": "percent_rank",
+    "name": "return_rate_90d",
+    "nullable": true,
+    "of": null,
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "integer",
+    "expression": null,
+    "kind": "rank",
+    "method": "row_number",
+    "name": "popularity_rank_in_category",
+    "nullable": false,
+    "of": null,
+    "order_by": [
+     "units_30d desc",
+     "net_sales_30d desc",
+     "product_id"
+    ],
+    "partition_by": [
+     "category"
+    ],
+    "published": true,
+    "running_column": null
+   },
+   {
+    "data_type": "date",
+    "expression": null,
+    "kind": "attribute",
+    "method": "percent_rank",
+    "name": "launch_date",
+    "nullable": false,
+    "of": "entity",
+    "order_by": [],
+    "partition_by": [],
+    "published": true,
+    "running_column": null
+   }
+  ],
+  "key": "product_id",
+  "latest": [],
+  "lifetime": [
+   "rating_sum",
+   "reviews"
+  ],
+  "measures": {
+   "buyer": {
+    "data_type": "integer",
+    "distinct": true
+   },
+   "net_sales": {
+    "data_type": "decimal(18,2)",
+    "distinct": false
+   },
+   "rating_sum": {
+    "data_type": "integer",
+    "distinct": false
+   },
+   "returned_units": {
+    "data_type": "integer",
+    "distinct": false
+   },
+   "reviews": {
+    "data_type": "integer",
+    "distinct": false
+   },
+   "units": {
+    "data_type": "integer",
+    "distinct": false
+   }
+  },
+  "sum_measures": [
+   "units",
+   "net_sales",
+   "returned_units",
+   "reviews",
+   "rating_sum"
+  ],
+  "sums": {
+   "net_sales": [
+    7,
+    30
+   ],
+   "returned_units": [
+    90
+   ],
+   "units": [
+    7,
+    30,
+    90
+   ]
+  },
+  "window_lengths": [
+   7,
    30,
    90
   ]

@@ -1,0 +1,28 @@
+-- Distinct counts of the product feature spec as presence intervals: one row per interval in
+-- which a buyer (a customer with a line of the product in a non-cancelled order) is inside a
+-- distinct-count window; the row adds 1 to its `distinct_<measure>_<N>d` column on every as-of
+-- date in [start_date, end_date). See pit_distinct_intervals.
+with
+
+order_lines as (
+    select * from {{ ref('int_order_lines_netted') }}
+),
+
+buyer_events as (
+    select
+        product_id,
+        'buyer' as measure,
+        customer_id as distinct_key,
+        order_date as event_date,
+        {{ pit_known_date('known_at', 'order_date') }} as known_date
+    from order_lines
+    where not is_cancelled
+),
+
+{{ pit_distinct_intervals('product', 'buyer_events', name='intervals') }},
+
+final as (
+    select * from intervals
+)
+
+select * from final
