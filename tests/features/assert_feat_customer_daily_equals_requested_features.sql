@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_feature_dates_requested') }}
 -- The engine's two strategies agree: on every requested as-of date, feat_customer_daily (a view
 -- computing from the known events at query time) returns exactly the rows of
 -- int_customer_features_requested (running sums over the requested dates). Fails with the rows
