@@ -7,9 +7,8 @@ from retail_ml.recommend import recommend_for_serving
 def model(dbt, session):
     dbt.config(materialized="table")
     serving = arrow_to_model_frame(dbt.ref("feat_customer_serving").to_arrow_table())
-    lines = arrow_to_model_frame(dbt.ref("int_order_lines_netted").to_arrow_table())
-    products = arrow_to_model_frame(dbt.ref("stg_shop__products").to_arrow_table())
-    categories = arrow_to_model_frame(dbt.ref("product_categories").to_arrow_table())
+    purchases = arrow_to_model_frame(dbt.ref("int_customer_products_purchased").to_arrow_table())
+    catalogue = arrow_to_model_frame(dbt.ref("int_product_catalogue_requested").to_arrow_table())
     return recommend_for_serving(
-        serving, lines, products, categories, parameters=dbt.config.get("recommender")
+        serving, purchases, catalogue, parameters=dbt.config.get("recommender")
     )

@@ -6,17 +6,12 @@ from retail_ml.recommend import recommendation_metrics
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    feature_dates = arrow_to_model_frame(dbt.ref("int_feature_dates_spined").to_arrow_table())
-    versions = arrow_to_model_frame(dbt.ref("int_customer_versions_dated").to_arrow_table())
-    lines = arrow_to_model_frame(dbt.ref("int_order_lines_netted").to_arrow_table())
-    products = arrow_to_model_frame(dbt.ref("stg_shop__products").to_arrow_table())
-    categories = arrow_to_model_frame(dbt.ref("product_categories").to_arrow_table())
+    customers = arrow_to_model_frame(
+        dbt.ref("int_recommender_evaluation_customers").to_arrow_table()
+    )
+    purchases = arrow_to_model_frame(dbt.ref("int_customer_products_purchased").to_arrow_table())
+    catalogue = arrow_to_model_frame(dbt.ref("int_product_catalogue_requested").to_arrow_table())
+    actual = arrow_to_model_frame(dbt.ref("int_recommender_evaluation_purchases").to_arrow_table())
     return recommendation_metrics(
-        feature_dates,
-        versions,
-        lines,
-        products,
-        categories,
-        parameters=dbt.config.get("recommender"),
-        evaluation_days=int(dbt.config.get("evaluation_days")),
+        customers, purchases, catalogue, actual, parameters=dbt.config.get("recommender")
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -52,65 +52,58 @@ def test_nothing_bought_is_a_clear_error():
 
 # A tiny shop: products 1-12 (1-2 coffee, repurchase-typical); pairs (3, 4) and (5, 6) are
 # always bought together; popularity favours 7. Customers buy one of a pair before the cutoff
-# and its partner after it: co-purchase should find the partner, popularity should not.
-CATEGORIES = pd.DataFrame(
-    {"category": ["grocery", "home"], "subcategory": ["coffee", "kitchen"],
-     "is_repurchase_typical": [True, False]}
-)
-PRODUCTS = pd.DataFrame(
+# and its partner after it: co-purchase should find the partner, popularity should not. The
+# frames are what the SQL models hold (int_recommender_evaluation_customers,
+# int_customer_products_purchased, int_product_catalogue_requested,
+# int_recommender_evaluation_purchases).
+CUTOFF = AS_OF - timedelta(days=30)
+CATALOGUE = pd.DataFrame(
     {
         "product_id": list(range(1, 13)),
         "product_name": [f"P{p}" for p in range(1, 13)],
         "category": ["grocery"] * 2 + ["home"] * 10,
-        "subcategory": ["coffee"] * 2 + ["kitchen"] * 10,
-        "launched_at": [datetime(2025, 1, 1)] * 12,
+        "is_repurchase_typical": [True] * 2 + [False] * 10,
+        "is_launched": [True] * 12,
+        "as_of_date": [CUTOFF] * 12,
     }
 )
 
 
-def line(customer: int, product: int, day: date) -> dict:
-    return {"customer_id": customer, "product_id": product, "is_cancelled": False,
-            "order_date": day, "known_at": datetime(day.year, day.month, day.day, 12)}
-
-
 @pytest.fixture
-def shop() -> tuple[pd.DataFrame, pd.DataFrame]:
-    cutoff = AS_OF - timedelta(days=30)
-    before, after = cutoff - timedelta(days=20), cutoff + timedelta(days=5)
-    rows = []
+def shop() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    before = CUTOFF - timedelta(days=20)
+    history, actual = [], []
     for customer in range(1, 41):  # history: both products of a pair, and the best seller 7
-        rows += [line(customer, 3 + 2 * (customer % 2), before),
-                 line(customer, 4 + 2 * (customer % 2), before), line(customer, 7, before)]
+        history += [(customer, 3 + 2 * (customer % 2), before),
+                    (customer, 4 + 2 * (customer % 2), before), (customer, 7, before)]
     for customer in range(100, 120):  # evaluated: bought one of a pair, then its partner
         first = 3 + 2 * (customer % 2)
-        rows += [line(customer, first, before), line(customer, first + 1, after)]
-    rows += [line(200, 8, after)]  # signed up before the cutoff, first order after it
-    lines = pd.DataFrame(rows)
-    ids = [*range(1, 41), *range(100, 120), 200, 300]
-    versions = pd.DataFrame(
-        {
-            "customer_id": ids,
-            "country_code": ["DE"] * len(ids),
-            "signup_channel": ["web"] * len(ids),
-            "valid_from_date": [date(2025, 1, 1)] * (len(ids) - 1) + [AS_OF],  # 300: too late
-            "valid_to_date": [None] * len(ids),
-        }
+        history.append((customer, first, before))
+        actual.append((customer, first + 1))
+    actual.append((200, 8))  # signed up before the cutoff, first order after it
+    purchases = pd.DataFrame(history, columns=["customer_id", "product_id", "last_order_date"])
+    purchases["as_of_date"] = CUTOFF
+    ids = [*range(1, 41), *range(100, 120), 200]
+    customers = pd.DataFrame(
+        {"customer_id": ids, "country_code": "DE", "signup_channel": "web", "as_of_date": CUTOFF}
     )
-    return versions, lines
+    bought = pd.DataFrame(actual, columns=["customer_id", "product_id"]).assign(
+        cutoff_date=CUTOFF, evaluation_end_date=AS_OF
+    )
+    return customers, purchases, bought
 
 
 def test_offline_evaluation_rows_and_copurchase_beating_popularity(shop):
-    versions, lines = shop
+    customers, purchases, actual = shop
     metrics = evaluate_recommenders(
-        versions, lines, PRODUCTS, CATEGORIES, latest_date=AS_OF, evaluation_days=30,
-        config=RecommenderConfig(k=2),
+        customers, purchases, CATALOGUE, actual, config=RecommenderConfig(k=2)
     )
     assert len(metrics) == 5 * 2
     assert not metrics.duplicated(["method", "metric"]).any()
     assert set(metrics["metric"]) == {"hit_rate_at_2", "recall_at_2"}
     assert metrics["value"].between(0, 1).all()
     assert (metrics["customers_evaluated"] == 21).all(), "20 pair buyers + the first-timer"
-    assert (metrics["cutoff_date"] == AS_OF - timedelta(days=30)).all()
+    assert (metrics["cutoff_date"] == CUTOFF).all()
     assert (metrics["evaluation_end_date"] == AS_OF).all()
     served = metrics.loc[metrics["is_served_method"], "method"].unique().tolist()
     assert served == ["copurchase_cosine"]
@@ -119,8 +112,31 @@ def test_offline_evaluation_rows_and_copurchase_beating_popularity(shop):
     assert value["popularity_global", "hit_rate_at_2"] < value["copurchase_cosine", "hit_rate_at_2"]
 
 
-def test_offline_evaluation_without_buyers_after_the_cutoff_raises(shop):
-    versions, lines = shop
-    early = lines[pd.to_datetime(lines["order_date"]) <= pd.Timestamp(AS_OF - timedelta(days=30))]
+def test_offline_evaluation_uses_only_the_cutoffs_rows(shop):
+    customers, purchases, actual = shop
+    expected = evaluate_recommenders(customers, purchases, CATALOGUE, actual)
+    # Rows of another date (the serving day) in the shared inputs change nothing.
+    other_day = purchases.assign(as_of_date=AS_OF, product_id=9)
+    unlaunched = CATALOGUE.assign(as_of_date=AS_OF, is_launched=False)
+    metrics = evaluate_recommenders(
+        customers,
+        pd.concat([purchases, other_day], ignore_index=True),
+        pd.concat([CATALOGUE, unlaunched], ignore_index=True),
+        actual,
+    )
+    pd.testing.assert_frame_equal(metrics, expected)
+
+
+def test_offline_evaluation_refuses_inconsistent_inputs(shop):
+    customers, purchases, actual = shop
     with pytest.raises(ValueError, match="purchases after the cutoff"):
-        evaluate_recommenders(versions, early, PRODUCTS, CATEGORIES, latest_date=AS_OF)
+        evaluate_recommenders(customers, purchases, CATALOGUE, actual.iloc[0:0])
+    with pytest.raises(ValueError, match="customers existing on the evaluation cutoff is empty"):
+        evaluate_recommenders(customers.iloc[0:0], purchases, CATALOGUE, actual)
+    with pytest.raises(ValueError, match="different cutoffs"):
+        evaluate_recommenders(
+            customers, purchases, CATALOGUE, actual.assign(cutoff_date=AS_OF)
+        )
+    with pytest.raises(ValueError, match="unknown at the cutoff"):
+        evaluate_recommenders(customers[customers["customer_id"] != 200], purchases,
+                              CATALOGUE, actual)

@@ -1,68 +1,80 @@
-"""Tests for retail_ml.recommend.inputs: what is known as of a day."""
+"""Tests for retail_ml.recommend.inputs: the SQL inputs of one as-of date, as matrices' inputs.
+
+What was known when is decided in SQL (int_customer_products_purchased,
+int_product_catalogue_requested; tested by dbt and tests/python/test_recommendations_e2e.py).
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from retail_ml.recommend import build_catalog, customers_as_of, purchases_as_of
+from retail_ml.recommend import build_catalog, purchase_history, rows_as_of
+from retail_ml.recommend.inputs import single_day
 
 AS_OF = date(2026, 6, 30)
 
 
-def test_purchases_as_of_skips_cancelled_future_and_late_landed_lines():
-    lines = pd.DataFrame(
-        {
-            "customer_id": [1, 1, 1, 1, 2],
-            "product_id": [10, 10, 11, 12, 13],
-            "is_cancelled": [False, False, True, False, False],
-            "order_date": [date(2026, 6, 1), date(2026, 6, 20), date(2026, 6, 2),
-                           date(2026, 7, 1), date(2026, 6, 30)],
-            "known_at": [datetime(2026, 6, 1, 9), datetime(2026, 6, 20, 9),
-                         datetime(2026, 6, 2, 9), datetime(2026, 7, 1, 9),
-                         datetime(2026, 7, 1, 0, 5)],  # 13 landed after the day ended
-        }
-    )
-    history = purchases_as_of(lines, AS_OF)
-    assert history[["customer_id", "product_id"]].values.tolist() == [[1, 10]]
-    assert history["last_order_date"].iloc[0] == pd.Timestamp("2026-06-20")
-
-
-def test_catalog_flags_repurchase_and_launch():
-    products = pd.DataFrame(
+def catalogue() -> pd.DataFrame:
+    # As arrow_to_model_frame gives it: booleans as 0.0/1.0, null as NaN.
+    return pd.DataFrame(
         {
             "product_id": [3, 1, 2],
             "product_name": ["c", "a", "b"],
             "category": ["grocery", "grocery", "toys"],
-            "subcategory": ["coffee", "coffee", "new_thing"],
-            "launched_at": [datetime(2026, 6, 30, 23), datetime(2025, 1, 1),
-                            datetime(2026, 7, 1)],
+            "is_repurchase_typical": [1.0, 1.0, np.nan],
+            "is_launched": [1.0, 1.0, 0.0],
         }
     )
-    categories = pd.DataFrame(
-        {"category": ["grocery"], "subcategory": ["coffee"], "is_repurchase_typical": [True]}
-    )
-    catalog = build_catalog(products, categories, AS_OF)
+
+
+def test_catalog_is_in_product_order_with_its_flags():
+    catalog = build_catalog(catalogue())
     assert catalog.product_ids.tolist() == [1, 2, 3]
-    assert catalog.is_repurchase_typical.tolist() == [True, False, True]
-    assert catalog.is_launched.tolist() == [True, False, True], "launched on the day counts"
+    assert catalog.product_names.tolist() == ["a", "b", "c"]
+    assert catalog.is_repurchase_typical.tolist() == [True, False, True], "null = not typical"
+    assert catalog.is_launched.tolist() == [True, False, True]
     assert catalog.positions(pd.Series([3, 99, 1])).tolist() == [2, -1, 0]
+
+
+def test_catalog_refuses_duplicates_missing_columns_and_no_rows():
     with pytest.raises(ValueError, match="duplicate"):
-        build_catalog(pd.concat([products, products]), categories, AS_OF)
+        build_catalog(pd.concat([catalogue(), catalogue()]))
+    with pytest.raises(ValueError, match="is_launched"):
+        build_catalog(catalogue().drop(columns="is_launched"))
+    with pytest.raises(ValueError, match="catalogue is empty"):
+        build_catalog(catalogue().iloc[0:0])
 
 
-def test_customers_as_of_takes_the_version_valid_that_day():
-    versions = pd.DataFrame(
+def test_purchase_history_is_typed_and_sorted():
+    purchases = pd.DataFrame(
         {
-            "customer_id": [1, 1, 2, 3],
-            "country_code": ["DE", "FR", "NL", "BE"],
-            "signup_channel": ["web", "web", "social", "web"],
-            "valid_from_date": [date(2026, 1, 1), date(2026, 7, 1), date(2026, 6, 30),
-                                date(2026, 7, 1)],
-            "valid_to_date": [date(2026, 7, 1), None, None, None],
+            "customer_id": [2, 1, 1],
+            "product_id": [5, 7, 6],
+            "last_order_date": [date(2026, 6, 1), date(2026, 6, 20), date(2026, 5, 2)],
         }
     )
-    customers = customers_as_of(versions, AS_OF)
-    assert customers.values.tolist() == [[1, "DE", "web"], [2, "NL", "social"]]
+    history = purchase_history(purchases)
+    assert history[["customer_id", "product_id"]].values.tolist() == [[1, 6], [1, 7], [2, 5]]
+    assert pd.api.types.is_datetime64_any_dtype(history["last_order_date"])
+    assert history["last_order_date"].iloc[1] == pd.Timestamp("2026-06-20")
+    with pytest.raises(ValueError, match="duplicate"):
+        purchase_history(pd.concat([purchases, purchases]))
+    assert purchase_history(purchases.iloc[0:0]).empty
+
+
+def test_rows_as_of_picks_one_date_and_single_day_insists_on_one():
+    frame = pd.DataFrame(
+        {"customer_id": [1, 2, 3],
+         "as_of_date": [AS_OF, date(2026, 5, 31), pd.Timestamp(AS_OF)]}
+    )
+    assert rows_as_of(frame, AS_OF, "frame")["customer_id"].tolist() == [1, 3]
+    assert rows_as_of(frame, date(2026, 1, 1), "frame").empty
+    assert single_day(frame.iloc[[0, 2]], "as_of_date", "frame") == np.datetime64(AS_OF, "D")
+    with pytest.raises(ValueError, match="exactly one as_of_date, found 2"):
+        single_day(frame, "as_of_date", "frame")
+    with pytest.raises(ValueError, match="as_of_date"):
+        rows_as_of(frame.drop(columns="as_of_date"), AS_OF, "frame")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,7 @@ import pytest
 from retail_ml.recommend import (
     RecommenderConfig,
     build_catalog,
-    purchases_as_of,
+    purchase_history,
     recommend,
     recommend_for_serving,
     recommend_from_history,
@@ -19,13 +19,6 @@ from retail_ml.recommend import (
 )
 
 AS_OF = date(2026, 6, 30)
-CATEGORIES = pd.DataFrame(
-    {
-        "category": ["grocery", "home", "books"],
-        "subcategory": ["coffee", "kitchen", "fiction"],
-        "is_repurchase_typical": [True, False, False],
-    }
-)
 # product id -> (category, subcategory); 1 and 2 are coffee (repurchase-typical).
 SUBCATEGORY_OF = {
     **{p: ("grocery", "coffee") for p in (1, 2)},
@@ -33,34 +26,29 @@ SUBCATEGORY_OF = {
     **{p: ("books", "fiction") for p in range(9, 16)},
 }
 UNLAUNCHED = 15
+LAUNCH_OF_UNLAUNCHED = date(2026, 7, 5)
 
 
-def products_frame() -> pd.DataFrame:
+def products_frame(as_of: date = AS_OF) -> pd.DataFrame:
+    """The catalogue as int_product_catalogue_requested holds it for ``as_of``."""
     ids = sorted(SUBCATEGORY_OF)
-    launched = [
-        datetime(2026, 7, 5) if p == UNLAUNCHED else datetime(2025, 1, 1) for p in ids
-    ]
+    repurchase = {("grocery", "coffee")}
     return pd.DataFrame(
         {
             "product_id": ids,
             "product_name": [f"Product {p}" for p in ids],
             "category": [SUBCATEGORY_OF[p][0] for p in ids],
             "subcategory": [SUBCATEGORY_OF[p][1] for p in ids],
-            "launched_at": launched,
+            "is_repurchase_typical": [SUBCATEGORY_OF[p] in repurchase for p in ids],
+            "is_launched": [p != UNLAUNCHED or as_of >= LAUNCH_OF_UNLAUNCHED for p in ids],
+            "as_of_date": as_of,
         }
     )
 
 
-def line(customer: int, product: int, day: date, *, cancelled: bool = False,
-         known: date | None = None) -> dict:
-    known_day = known or day
-    return {
-        "customer_id": customer,
-        "product_id": product,
-        "is_cancelled": cancelled,
-        "order_date": day,
-        "known_at": datetime(known_day.year, known_day.month, known_day.day, 12),
-    }
+def line(customer: int, product: int, day: date) -> dict:
+    """A purchase as int_customer_products_purchased holds it (last order date ``day``)."""
+    return {"customer_id": customer, "product_id": product, "last_order_date": day}
 
 
 def customers_frame(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
@@ -68,9 +56,9 @@ def customers_frame(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
 
 
 def lines_frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(
-        rows, columns=["customer_id", "product_id", "is_cancelled", "order_date", "known_at"]
-    )
+    """Purchases (one row per customer and product: the latest date wins)."""
+    frame = pd.DataFrame(rows, columns=["customer_id", "product_id", "last_order_date"])
+    return frame.groupby(["customer_id", "product_id"], as_index=False)["last_order_date"].max()
 
 
 @pytest.fixture
@@ -92,8 +80,7 @@ def world() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def run(customers, lines, **config) -> pd.DataFrame:
     return recommend(
-        customers, lines, products_frame(), CATEGORIES, as_of=AS_OF,
-        config=RecommenderConfig(**config),
+        customers, lines, products_frame(), as_of=AS_OF, config=RecommenderConfig(**config)
     )
 
 
@@ -150,10 +137,10 @@ def test_products_not_launched_by_the_as_of_date_are_excluded(world):
     recs = run(customers, lines)
     assert UNLAUNCHED not in set(recs["product_id"])
     later = recommend(
-        customers, lines, products_frame(), CATEGORIES, as_of=date(2026, 7, 5),
+        customers, lines, products_frame(LAUNCH_OF_UNLAUNCHED), as_of=LAUNCH_OF_UNLAUNCHED,
         config=RecommenderConfig(),
     )
-    assert UNLAUNCHED in set(later["product_id"]), "recommendable from its launch day"
+    assert UNLAUNCHED in set(later["product_id"]), "recommendable once on sale"
 
 
 def test_copurchased_product_comes_first_with_its_reason():
@@ -198,22 +185,17 @@ def test_customer_with_no_purchases_and_no_sales_anywhere_still_gets_k_products(
     assert (recs["reason"] == "popular overall").all()
 
 
-def test_purchases_known_after_the_as_of_date_are_not_seen(world):
-    customers, lines = world
-    late = lines_frame([line(20, 3, AS_OF, known=AS_OF + timedelta(days=1))])
-    cancelled = lines_frame([line(20, 4, AS_OF, cancelled=True)])
-    recs = run(customers, pd.concat([lines, late, cancelled], ignore_index=True))
-    assert {3, 4} <= set(recs.loc[recs["customer_id"] == 20, "product_id"])
-
-
 def test_deterministic_whatever_the_input_order(world):
     customers, lines = world
     first = run(customers, lines)
     rng = np.random.default_rng(0)
-    shuffled = run(
+    products = products_frame()
+    shuffled = recommend(
         customers.iloc[rng.permutation(len(customers))],
         lines.iloc[rng.permutation(len(lines))],
-        chunk_size=2,
+        products.iloc[rng.permutation(len(products))],
+        as_of=AS_OF,
+        config=RecommenderConfig(chunk_size=2),
     )
     pd.testing.assert_frame_equal(first, shuffled)
     pd.testing.assert_frame_equal(first, run(customers, lines))
@@ -233,7 +215,7 @@ def test_top_k_per_row_breaks_ties_by_column_and_skips_excluded():
     assert ranks.tolist() == [1, 2, 1, 2, 1]
 
 
-@pytest.mark.parametrize("which", ["customers", "products"])
+@pytest.mark.parametrize("which", ["customers", "catalogue"])
 def test_empty_input_raises_a_clear_error(world, which):
     customers, lines = world
     products = products_frame()
@@ -242,38 +224,52 @@ def test_empty_input_raises_a_clear_error(world, which):
     else:
         products = products.iloc[0:0]
     with pytest.raises(ValueError, match=f"{which} is empty"):
-        recommend(customers, lines, products, CATEGORIES, as_of=AS_OF)
+        recommend(customers, lines, products, as_of=AS_OF)
 
 
 def test_missing_columns_and_bad_parameters_raise(world):
     customers, lines = world
     with pytest.raises(ValueError, match="signup_channel"):
         recommend(customers.drop(columns="signup_channel"), lines, products_frame(),
-                  CATEGORIES, as_of=AS_OF)
+                  as_of=AS_OF)
+    with pytest.raises(ValueError, match="is_launched"):
+        recommend(customers, lines, products_frame().drop(columns="is_launched"), as_of=AS_OF)
     with pytest.raises(ValueError, match="unknown recommender parameters"):
         RecommenderConfig.from_mapping({"k": 10, "neighbors": 5})
     with pytest.raises(ValueError, match="k must be"):
         RecommenderConfig(k=0)
 
 
-def test_serving_entry_point_uses_the_single_as_of_date(world):
+def test_serving_entry_point_uses_the_rows_of_its_single_as_of_date(world):
     customers, lines = world
     serving = customers.assign(as_of_date=AS_OF)
-    recs = recommend_for_serving(serving, lines, products_frame(), CATEGORIES,
-                                 parameters={"k": 5})
+    # The SQL inputs hold several dates (serving day, evaluation cutoff): only AS_OF's count.
+    later = LAUNCH_OF_UNLAUNCHED
+    purchases = pd.concat(
+        [lines.assign(as_of_date=AS_OF),
+         lines_frame([line(20, 4, later)]).assign(as_of_date=later)],
+        ignore_index=True,
+    )
+    catalogue = pd.concat([products_frame(), products_frame(later)], ignore_index=True)
+    recs = recommend_for_serving(serving, purchases, catalogue, parameters={"k": 5})
+    expected = recommend(customers, lines, products_frame(), as_of=AS_OF,
+                         config=RecommenderConfig(k=5))
+    pd.testing.assert_frame_equal(recs, expected)
     assert (recs.groupby("customer_id").size() == 5).all()
     assert (recs["as_of_date"] == AS_OF).all()
     mixed = serving.assign(as_of_date=[AS_OF] * (len(serving) - 1) + [date(2026, 6, 29)])
     with pytest.raises(ValueError, match="exactly one as_of_date"):
-        recommend_for_serving(mixed, lines, products_frame(), CATEGORIES)
+        recommend_for_serving(mixed, purchases, catalogue)
+    with pytest.raises(ValueError, match="catalogue is empty"):
+        recommend_for_serving(serving.assign(as_of_date=date(2026, 1, 1)), purchases, catalogue)
 
 
 def test_no_target_customers_gives_an_empty_frame_with_the_columns(world):
     customers, lines = world
     empty = recommend_from_history(
         customers,
-        purchases_as_of(lines, AS_OF),
-        build_catalog(products_frame(), CATEGORIES, AS_OF),
+        purchase_history(lines),
+        build_catalog(products_frame()),
         as_of=AS_OF,
         config=RecommenderConfig(),
         for_customers=np.array([999]),

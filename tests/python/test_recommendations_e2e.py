@@ -1,4 +1,5 @@
-"""End to end: the product features and recommendations `dbt build` made on small data.
+"""End to end: the product features, the recommender's SQL inputs and the recommendations
+`dbt build` made on small data.
 
 The build already ran the dbt tests (grain, ranges, relationships); these check, independently
 of dbt and of the package's code paths, what a user of the tables relies on.
@@ -88,24 +89,84 @@ def test_no_unlaunched_product_is_recommended(built_warehouse):
 
 
 def test_products_launching_later_are_not_recommended_earlier(built_warehouse):
-    """As of a past day (its feat_customer_daily rows as the serving frame), on real data."""
-    as_of = "2026-06-30"
+    """As of the evaluation cutoff (a past day), from the SQL inputs the warehouse holds for it."""
     with built_warehouse.connect() as con:
-        serving = frame(
-            con, "select * from feat_customer_daily where as_of_date = cast(? as date)", [as_of]
-        )
-        products = frame(con, "select * from stg_shop__products")
+        customers = frame(con, "select * from int_recommender_evaluation_customers")
+        cutoff = customers["as_of_date"].iloc[0]
         recommendations = recommend_for_serving(
-            serving,
-            frame(con, "select * from int_order_lines_netted"),
-            products,
-            frame(con, "select * from product_categories"),
+            customers,
+            frame(con, "select * from int_customer_products_purchased"),
+            frame(con, "select * from int_product_catalogue_requested"),
             parameters=served_parameters(),
         )
-    later = products.loc[products["launched_at"] >= pd.Timestamp(as_of) + pd.Timedelta(days=1)]
-    assert len(later) > 0, "the small data has products launching after the day"
+        products = frame(con, "select * from stg_shop__products")
+    later = products.loc[products["launched_at"] >= pd.Timestamp(cutoff) + pd.Timedelta(days=1)]
+    assert len(later) > 0, "the small data has products launching after the cutoff"
     assert not recommendations["product_id"].isin(later["product_id"]).any()
     assert (recommendations.groupby("customer_id").size() == 10).all()
+    assert (recommendations["as_of_date"] == cutoff).all()
+
+
+def test_recommender_inputs_are_point_in_time(built_warehouse):
+    """The SQL inputs, recomputed from staged rows: purchases known by each recommender date,
+    products on sale (launched and landed) on it, the evaluation window after the cutoff."""
+    with built_warehouse.connect() as con:
+        dates = frame(
+            con,
+            "select as_of_date, is_latest from int_feature_dates_requested"
+            " where is_latest or is_recommender_evaluation",
+        )
+        differences = con.execute(
+            """
+            with dates as (
+                select as_of_date from int_feature_dates_requested
+                where is_latest or is_recommender_evaluation
+            ),
+            expected as (
+                select l.customer_id, l.product_id, max(l.order_date) as last_order_date,
+                    d.as_of_date
+                from int_order_lines_netted as l
+                inner join dates as d
+                    on l.order_date <= d.as_of_date and cast(l.known_at as date) <= d.as_of_date
+                where not l.is_cancelled
+                group by all
+            )
+            select count(*) from (
+                (select * from expected except select * from int_customer_products_purchased)
+                union all
+                (select * from int_customer_products_purchased except select * from expected)
+            )
+            """
+        ).fetchone()[0]
+        wrongly_launched = con.execute(
+            """
+            select count(*)
+            from int_product_catalogue_requested as c
+            inner join stg_shop__products as p on c.product_id = p.product_id
+            where c.is_launched <> (cast(p.launched_at as date) <= c.as_of_date
+                and cast(p.loaded_at as date) <= c.as_of_date)
+            """
+        ).fetchone()[0]
+        catalogue_sizes = con.execute(
+            "select count(distinct as_of_date), min(n), max(n), (select count(*) from"
+            " stg_shop__products) from (select as_of_date, count(*) as n"
+            " from int_product_catalogue_requested group by as_of_date)"
+        ).fetchone()
+        window = con.execute(
+            "select min(order_date), max(order_date), min(cutoff_date), min(evaluation_end_date)"
+            " from int_recommender_evaluation_purchases as e inner join int_order_lines_netted"
+            " as l on e.customer_id = l.customer_id and e.product_id = l.product_id"
+            " and l.order_date > e.cutoff_date and not l.is_cancelled"
+        ).fetchone()
+    assert len(dates) == 2
+    latest = dates.loc[dates["is_latest"] == 1, "as_of_date"].iloc[0]
+    cutoff = dates.loc[dates["is_latest"] == 0, "as_of_date"].iloc[0]
+    assert (pd.Timestamp(latest) - pd.Timestamp(cutoff)).days == 30
+    assert differences == 0
+    assert wrongly_launched == 0
+    assert catalogue_sizes == (2, catalogue_sizes[3], catalogue_sizes[3], catalogue_sizes[3])
+    assert window[2] == cutoff and window[3] == latest
+    assert window[0] > cutoff and window[1] <= latest
 
 
 def test_bought_products_come_back_only_when_repurchase_typical(built_warehouse):
@@ -151,9 +212,8 @@ def test_recommendations_are_reproducible_from_the_warehouse(built_warehouse):
         parameters = served_parameters()
         again = recommend_for_serving(
             frame(con, "select * from feat_customer_serving"),
-            frame(con, "select * from int_order_lines_netted"),
-            frame(con, "select * from stg_shop__products"),
-            frame(con, "select * from product_categories"),
+            frame(con, "select * from int_customer_products_purchased"),
+            frame(con, "select * from int_product_catalogue_requested"),
             parameters=parameters,
         )
     pd.testing.assert_frame_equal(
@@ -167,6 +227,11 @@ def test_metrics_compare_copurchase_with_popularity(built_warehouse):
     assert len(metrics) == 10 and not metrics.duplicated(["method", "metric"]).any()
     assert metrics["value"].between(0, 1).all()
     assert metrics["customers_evaluated"].min() > 100
+    with built_warehouse.connect() as con:
+        buyers = con.execute(
+            "select count(distinct customer_id) from int_recommender_evaluation_purchases"
+        ).fetchone()[0]
+    assert (metrics["customers_evaluated"] == buyers).all()
     value = metrics.set_index(["method", "metric"])["value"]
     assert metrics.loc[metrics["is_served_method"], "method"].unique().tolist() == [
         "copurchase_cosine"

@@ -1,8 +1,10 @@
 -- One row per as-of date the build computes features for: the purchase model's training
 -- cutoffs (the latest `purchase_training_cutoffs` month-ends whose label window has passed),
--- the latest complete day (serving) and any dates in the var `feature_extra_dates`. Every
--- other date stays answerable through feat_customer_daily.
+-- the latest complete day (serving), the recommender's evaluation cutoff (the latest day minus
+-- `recommender_evaluation_days`) and any dates in the var `feature_extra_dates`. Every other
+-- date stays answerable through feat_customer_daily.
 {%- set label_days = var('purchase_label_window_days') %}
+{%- set evaluation_days = var('recommender_evaluation_days') %}
 {%- set extra_dates = var('feature_extra_dates', []) %}
 
 with
@@ -35,13 +37,16 @@ final as (
     select
         feature_dates.as_of_date,
         feature_dates.as_of_date = bounds.last_date as is_latest,
-        training_cutoffs.as_of_date is not null as is_training_cutoff
+        training_cutoffs.as_of_date is not null as is_training_cutoff,
+        feature_dates.as_of_date = {{ pit_add_days('bounds.last_date', -evaluation_days) }}
+            as is_recommender_evaluation
     from feature_dates
     cross join bounds
     left join training_cutoffs
         on feature_dates.as_of_date = training_cutoffs.as_of_date
     where training_cutoffs.as_of_date is not null
         or feature_dates.as_of_date = bounds.last_date
+        or feature_dates.as_of_date = {{ pit_add_days('bounds.last_date', -evaluation_days) }}
     {%- for extra_date in extra_dates %}
         or feature_dates.as_of_date = cast('{{ extra_date }}' as date)
     {%- endfor %}

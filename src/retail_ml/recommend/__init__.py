@@ -17,9 +17,8 @@ from retail_ml.recommend.evaluation import (
 from retail_ml.recommend.inputs import (
     Catalog,
     build_catalog,
-    customers_as_of,
-    purchases_as_of,
-    purchases_between,
+    purchase_history,
+    rows_as_of,
 )
 from retail_ml.recommend.jobs import recommend_for_serving, recommendation_metrics
 from retail_ml.recommend.popularity import Popularity, popularity
@@ -36,18 +35,17 @@ __all__ = [
     "Popularity",
     "RecommenderConfig",
     "build_catalog",
-    "customers_as_of",
     "evaluate_recommenders",
     "evaluation_methods",
     "item_similarity",
     "popularity",
     "purchase_matrix",
-    "purchases_as_of",
-    "purchases_between",
+    "purchase_history",
     "ranking_metrics",
     "recommend",
     "recommend_for_serving",
     "recommend_from_history",
     "recommendation_metrics",
+    "rows_as_of",
     "top_k_per_row",
 ]

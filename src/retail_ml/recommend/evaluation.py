@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from retail_ml.recommend._checks import require_columns, require_rows
 from retail_ml.recommend.inputs import (
-    as_day,
     build_catalog,
-    customers_as_of,
-    purchases_as_of,
-    purchases_between,
+    purchase_history,
+    rows_as_of,
+    single_day,
 )
 from retail_ml.recommend.recommender import RecommenderConfig, recommend_from_history
 
@@ -90,29 +88,30 @@ def evaluation_methods(config: RecommenderConfig) -> dict[str, RecommenderConfig
 
 
 def evaluate_recommenders(
-    customer_versions: pd.DataFrame,
-    lines: pd.DataFrame,
-    products: pd.DataFrame,
-    categories: pd.DataFrame,
+    customers: pd.DataFrame,
+    purchases: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    actual: pd.DataFrame,
     *,
-    latest_date: date,
-    evaluation_days: int = 30,
     config: RecommenderConfig | None = None,
 ) -> pd.DataFrame:
-    """Train as of ``latest_date - evaluation_days``, evaluate on the days after it.
+    """Recommend as of the evaluation cutoff, score against what was bought after it.
 
     Every method recommends, as of the cutoff and seeing only what was known by then, for the
     customers who existed at the cutoff (attributes as of the cutoff) and bought something in
-    the ``evaluation_days`` days after it (cutoff+1 .. latest_date, judged on all data now
-    known). Customers without purchases before the cutoff are evaluated too (cold start).
+    the days after it (cutoff+1 .. the latest complete day, judged on all data now known).
+    Customers without purchases before the cutoff are evaluated too (cold start). The warehouse
+    picks the dates and the rows; this only recommends and scores.
 
     Args:
-        customer_versions: int_customer_versions_dated.
-        lines: Order lines (see :func:`~retail_ml.recommend.recommender.recommend`).
-        products: stg_shop__products.
-        categories: The seed product_categories.
-        latest_date: The latest complete day.
-        evaluation_days: Length of the evaluation window (>= 1).
+        customers: int_recommender_evaluation_customers: the population at the cutoff
+            (``customer_id``, ``country_code``, ``signup_channel``, ``as_of_date`` = the
+            cutoff, one date).
+        purchases: int_customer_products_purchased (rows of the cutoff are used).
+        catalogue: int_product_catalogue_requested (rows of the cutoff are used).
+        actual: int_recommender_evaluation_purchases: (``customer_id``, ``product_id``)
+            bought in the window by customers of ``customers``, with ``cutoff_date`` and
+            ``evaluation_end_date``.
         config: The production recommender's parameters (the defaults when omitted).
 
     Returns:
@@ -120,26 +119,31 @@ def evaluate_recommenders(
         the method configured as ``config`` (the one that serves ml_product_recommendations).
 
     Raises:
-        ValueError: If nobody who existed at the cutoff bought anything after it.
+        ValueError: If nobody existed at the cutoff or bought anything after it, if the frames
+            disagree on the cutoff, or if ``actual`` has a buyer who is not in ``customers``.
     """
-    if evaluation_days < 1:
-        raise ValueError(f"evaluation_days must be at least 1, got {evaluation_days}")
     config = config or RecommenderConfig()
-    latest = as_day(latest_date)
-    cutoff = latest - np.timedelta64(evaluation_days, "D")
-    population = customers_as_of(customer_versions, cutoff)
-    require_rows(population, f"customers existing on the cutoff {cutoff}")
-    actual = purchases_between(lines, cutoff + np.timedelta64(1, "D"), latest)
-    actual = actual[actual["customer_id"].isin(population["customer_id"])]
+    require_rows(customers, "customers existing on the evaluation cutoff")
+    cutoff = single_day(customers, "as_of_date", "evaluation customers")
+    require_columns(
+        actual, ["customer_id", "product_id", "cutoff_date", "evaluation_end_date"],
+        "actual purchases",
+    )
     require_rows(actual, f"purchases after the cutoff {cutoff} by customers existing then")
+    if single_day(actual, "cutoff_date", "actual purchases") != cutoff:
+        raise ValueError("actual purchases and evaluation customers have different cutoffs")
+    latest = single_day(actual, "evaluation_end_date", "actual purchases")
     evaluated = np.unique(actual["customer_id"].to_numpy(dtype=np.int64))
+    strangers = np.setdiff1d(evaluated, customers["customer_id"].to_numpy(dtype=np.int64))
+    if len(strangers):
+        raise ValueError(f"actual purchases by customers unknown at the cutoff: {strangers[:3]}")
 
-    catalog = build_catalog(products, categories, cutoff)
-    history = purchases_as_of(lines, cutoff)
+    catalog = build_catalog(rows_as_of(catalogue, cutoff, "catalogue"))
+    history = purchase_history(rows_as_of(purchases, cutoff, "purchases"))
     rows = []
     for method, method_config in evaluation_methods(config).items():
         recommendations = recommend_from_history(
-            population,
+            customers,
             history,
             catalog,
             as_of=cutoff,

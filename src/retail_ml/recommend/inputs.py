@@ -1,8 +1,16 @@
-"""From warehouse frames to what the recommender works on, as of one day.
+"""The recommender's inputs, as the warehouse computes them, ready for the matrices.
 
-Everything here is point in time: a purchase counts as of day D only if the order was placed on
-or before D and its line was known (landed) by the end of D; a product can be recommended on D
-only if it launched on or before D.
+Nothing here decides what was known when: the SQL models do, once, for the dates the
+recommender needs (the serving day and the evaluation cutoff of int_feature_dates_requested):
+
+* ``int_customer_products_purchased``: customer × product × as-of date, the last order date of
+  the non-cancelled lines known by the end of that date;
+* ``int_product_catalogue_requested``: product × as-of date, every staged product with its
+  repurchase flag and whether it is on sale (launched and known) on that date;
+* ``int_recommender_evaluation_customers`` / ``int_recommender_evaluation_purchases``: who is
+  evaluated at the cutoff and what they bought after it.
+
+These helpers pick the rows of one as-of date, check the columns, and build the catalogue.
 """
 
 from __future__ import annotations
@@ -15,24 +23,16 @@ import pandas as pd
 
 from retail_ml.recommend._checks import require_columns, require_rows, require_unique
 
-#: Columns read from the order lines (int_order_lines_netted).
-LINE_COLUMNS: tuple[str, ...] = (
-    "customer_id",
-    "product_id",
-    "is_cancelled",
-    "order_date",
-    "known_at",
-)
-#: Columns read from the products (stg_shop__products).
-PRODUCT_COLUMNS: tuple[str, ...] = (
+#: Columns read from the catalogue (int_product_catalogue_requested, one as-of date).
+CATALOGUE_COLUMNS: tuple[str, ...] = (
     "product_id",
     "product_name",
     "category",
-    "subcategory",
-    "launched_at",
+    "is_repurchase_typical",
+    "is_launched",
 )
-#: Columns read from the seed product_categories.
-CATEGORY_COLUMNS: tuple[str, ...] = ("category", "subcategory", "is_repurchase_typical")
+#: Columns read from the purchase history (int_customer_products_purchased, one as-of date).
+PURCHASE_COLUMNS: tuple[str, ...] = ("customer_id", "product_id", "last_order_date")
 #: Columns of the customers to recommend for (feat_customer_serving or a dated version).
 CUSTOMER_COLUMNS: tuple[str, ...] = ("customer_id", "country_code", "signup_channel")
 
@@ -45,6 +45,22 @@ def as_day(value: date | str | pd.Timestamp | np.datetime64) -> np.datetime64:
 def as_days(values: pd.Series) -> np.ndarray:
     """A column of dates or timestamps as ``datetime64[D]`` (the UTC date of a timestamp)."""
     return pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
+
+
+def single_day(frame: pd.DataFrame, column: str, what: str) -> np.datetime64:
+    """The one date ``frame[column]`` holds; ``ValueError`` when it holds none or several."""
+    require_columns(frame, [column], what)
+    values = pd.to_datetime(frame[column]).dropna().unique()
+    if len(values) != 1:
+        raise ValueError(f"{what} must hold exactly one {column}, found {len(values)}")
+    return as_day(values[0])
+
+
+def rows_as_of(frame: pd.DataFrame, as_of: date, what: str) -> pd.DataFrame:
+    """The rows of ``frame`` (a model with one block of rows per ``as_of_date``) for ``as_of``."""
+    require_columns(frame, ["as_of_date"], what)
+    picked = frame[as_days(frame["as_of_date"]) == as_day(as_of)]
+    return picked.reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -70,117 +86,58 @@ class Catalog:
         return np.where(known, found, -1)
 
 
-def build_catalog(products: pd.DataFrame, categories: pd.DataFrame, as_of: date) -> Catalog:
-    """The product catalogue as of ``as_of``, with each product's repurchase flag.
+def _flag(values: pd.Series) -> np.ndarray:
+    """A boolean column (or its 0.0/1.0 form from ``arrow_to_model_frame``); null = False."""
+    return values.astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def build_catalog(catalogue: pd.DataFrame) -> Catalog:
+    """The catalogue of one as-of date as matrices' columns.
 
     Args:
-        products: One row per product (stg_shop__products columns ``PRODUCT_COLUMNS``).
-        categories: The seed ``product_categories``; a subcategory missing from it is treated as
-            not repurchase-typical.
-        as_of: The day recommendations are made for; products launched later are kept in the
-            catalogue (they may have been announced) but marked as not launched.
+        catalogue: int_product_catalogue_requested rows of one as-of date
+            (``CATALOGUE_COLUMNS``): every product, launched or not; only launched ones
+            (``is_launched``) are ever recommended.
 
     Raises:
         ValueError: On missing columns, no products, or a duplicated product id.
     """
-    require_columns(products, PRODUCT_COLUMNS, "products")
-    require_columns(categories, CATEGORY_COLUMNS, "product_categories")
-    require_rows(products, "products")
-    require_unique(products, ["product_id"], "products")
-    flags = categories.drop_duplicates(["category", "subcategory"])[list(CATEGORY_COLUMNS)]
-    merged = products[list(PRODUCT_COLUMNS)].merge(
-        flags, on=["category", "subcategory"], how="left", validate="many_to_one"
-    )
-    merged = merged.sort_values("product_id", kind="mergesort").reset_index(drop=True)
-    launched_on = as_days(merged["launched_at"])
+    require_columns(catalogue, CATALOGUE_COLUMNS, "catalogue")
+    require_rows(catalogue, "catalogue")
+    require_unique(catalogue, ["product_id"], "catalogue")
+    ordered = catalogue.sort_values("product_id", kind="mergesort").reset_index(drop=True)
     return Catalog(
-        product_ids=merged["product_id"].to_numpy(dtype=np.int64),
-        product_names=merged["product_name"].astype(object).to_numpy(),
-        categories=merged["category"].astype(object).to_numpy(),
-        is_repurchase_typical=merged["is_repurchase_typical"]
-        .astype("boolean")
-        .fillna(False)
-        .to_numpy(dtype=bool),
-        is_launched=~np.isnat(launched_on) & (launched_on <= as_day(as_of)),
+        product_ids=ordered["product_id"].to_numpy(dtype=np.int64),
+        product_names=ordered["product_name"].astype(object).to_numpy(),
+        categories=ordered["category"].astype(object).to_numpy(),
+        is_repurchase_typical=_flag(ordered["is_repurchase_typical"]),
+        is_launched=_flag(ordered["is_launched"]),
     )
 
 
-def purchases_as_of(lines: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """Who had bought what by the end of ``as_of``: one row per (customer, product).
+def purchase_history(purchases: pd.DataFrame) -> pd.DataFrame:
+    """The purchase history of one as-of date, typed and sorted for the matrices.
 
     Args:
-        lines: Order lines (``LINE_COLUMNS`` of int_order_lines_netted).
-        as_of: Last day seen. Lines of cancelled orders, lines of orders placed later and lines
-            that landed after the end of the day are ignored.
+        purchases: int_customer_products_purchased rows of one as-of date
+            (``PURCHASE_COLUMNS``); may be empty (everyone is then a cold start).
 
     Returns:
-        ``customer_id``, ``product_id``, ``last_order_date`` (``datetime64[D]``), sorted by
-        customer and product.
+        ``customer_id``, ``product_id``, ``last_order_date`` (``datetime64``), one row per
+        (customer, product), sorted by customer and product.
+
+    Raises:
+        ValueError: On missing columns or a duplicated (customer, product).
     """
-    require_columns(lines, LINE_COLUMNS, "order lines")
-    day = as_day(as_of)
-    order_days = as_days(lines["order_date"])
-    known_days = as_days(lines["known_at"])
-    visible = (
-        ~lines["is_cancelled"].to_numpy(dtype=bool)
-        & (order_days <= day)
-        & (known_days <= day)
-    )
-    seen = pd.DataFrame(
+    require_columns(purchases, PURCHASE_COLUMNS, "purchases")
+    require_unique(purchases, ["customer_id", "product_id"], "purchases")
+    history = pd.DataFrame(
         {
-            "customer_id": lines["customer_id"].to_numpy(dtype=np.int64)[visible],
-            "product_id": lines["product_id"].to_numpy(dtype=np.int64)[visible],
-            "last_order_date": order_days[visible],
+            "customer_id": purchases["customer_id"].to_numpy(dtype=np.int64),
+            "product_id": purchases["product_id"].to_numpy(dtype=np.int64),
+            "last_order_date": as_days(purchases["last_order_date"]),
         }
     )
-    return (
-        seen.groupby(["customer_id", "product_id"], sort=True, as_index=False)["last_order_date"]
-        .max()
-        .reset_index(drop=True)
-    )
-
-
-def purchases_between(lines: pd.DataFrame, first_day: date, last_day: date) -> pd.DataFrame:
-    """Distinct (customer, product) bought in non-cancelled orders placed ``first_day..last_day``.
-
-    Used for the evaluation window, judged on everything now known.
-    """
-    require_columns(lines, LINE_COLUMNS, "order lines")
-    order_days = as_days(lines["order_date"])
-    inside = (
-        ~lines["is_cancelled"].to_numpy(dtype=bool)
-        & (order_days >= as_day(first_day))
-        & (order_days <= as_day(last_day))
-    )
-    bought = pd.DataFrame(
-        {
-            "customer_id": lines["customer_id"].to_numpy(dtype=np.int64)[inside],
-            "product_id": lines["product_id"].to_numpy(dtype=np.int64)[inside],
-        }
-    )
-    return bought.drop_duplicates().sort_values(["customer_id", "product_id"]).reset_index(
+    return history.sort_values(["customer_id", "product_id"], kind="mergesort").reset_index(
         drop=True
     )
-
-
-def customers_as_of(customer_versions: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """Customers who existed on ``as_of``, with the attributes of their version valid that day.
-
-    Args:
-        customer_versions: int_customer_versions_dated (``customer_id``, ``country_code``,
-            ``signup_channel``, ``valid_from_date``, ``valid_to_date``; the latter null for the
-            current version).
-        as_of: The day.
-    """
-    require_columns(
-        customer_versions,
-        [*CUSTOMER_COLUMNS, "valid_from_date", "valid_to_date"],
-        "customer versions",
-    )
-    day = as_day(as_of)
-    valid_from = as_days(customer_versions["valid_from_date"])
-    valid_to = as_days(customer_versions["valid_to_date"])
-    valid = (valid_from <= day) & (np.isnat(valid_to) | (day < valid_to))
-    current = customer_versions.loc[valid, list(CUSTOMER_COLUMNS)]
-    require_unique(current, ["customer_id"], f"customer versions valid on {as_of}")
-    return current.sort_values("customer_id", kind="mergesort").reset_index(drop=True)

@@ -11,8 +11,9 @@ the popularity of ``j`` in the customer's (country, signup channel) segment, shr
 country and the shop (:mod:`~retail_ml.recommend.popularity`), and ``λ`` is
 ``popularity_weight``. A customer with no purchases has only the prior: that is the cold start.
 
-Eligible products: launched by the as-of date, and not bought by the customer before unless
-their subcategory is repurchase-typical. Ties are broken by ``product_id``, so the output is a
+Eligible products: on sale on the as-of date (``is_launched`` of the catalogue: launched and
+known by then), and not bought by the customer before unless their subcategory is
+repurchase-typical. Ties are broken by ``product_id``, so the output is a
 deterministic function of the inputs.
 """
 
@@ -33,7 +34,7 @@ from retail_ml.recommend.inputs import (
     Catalog,
     as_day,
     build_catalog,
-    purchases_as_of,
+    purchase_history,
 )
 from retail_ml.recommend.popularity import POPULARITY_LEVELS, Popularity, popularity
 from retail_ml.recommend.similarity import item_similarity
@@ -107,25 +108,24 @@ class RecommenderConfig:
 
 def recommend(
     customers: pd.DataFrame,
-    lines: pd.DataFrame,
-    products: pd.DataFrame,
-    categories: pd.DataFrame,
+    purchases: pd.DataFrame,
+    catalogue: pd.DataFrame,
     *,
     as_of: date,
     config: RecommenderConfig | None = None,
 ) -> pd.DataFrame:
     """The top ``config.k`` products for every customer as of the end of ``as_of``.
 
+    Every input is already as of ``as_of`` (the warehouse decides what was known then).
+
     Args:
         customers: One row per customer to recommend for (``customer_id``, ``country_code``,
             ``signup_channel``), e.g. feat_customer_serving. Also the population whose recent
             purchases make segment popularity.
-        lines: Order lines (int_order_lines_netted: ``customer_id``, ``product_id``,
-            ``is_cancelled``, ``order_date``, ``known_at``); only those known by ``as_of`` are
-            used. May be empty (everyone is then a cold start).
-        products: stg_shop__products (``product_id``, ``product_name``, ``category``,
-            ``subcategory``, ``launched_at``).
-        categories: The seed product_categories (``is_repurchase_typical``).
+        purchases: int_customer_products_purchased at ``as_of`` (``customer_id``,
+            ``product_id``, ``last_order_date``). May be empty (everyone is then a cold start).
+        catalogue: int_product_catalogue_requested at ``as_of`` (``product_id``,
+            ``product_name``, ``category``, ``is_repurchase_typical``, ``is_launched``).
         as_of: The as-of date.
         config: Parameters; the defaults when omitted.
 
@@ -135,11 +135,11 @@ def recommend(
         customer and rank.
 
     Raises:
-        ValueError: On empty customers or products, missing columns or duplicate ids.
+        ValueError: On empty customers or catalogue, missing columns or duplicate ids.
     """
     config = config or RecommenderConfig()
-    catalog = build_catalog(products, categories, as_of)
-    history = purchases_as_of(lines, as_of)
+    catalog = build_catalog(catalogue)
+    history = purchase_history(purchases)
     return recommend_from_history(customers, history, catalog, as_of=as_of, config=config)
 
 
@@ -156,7 +156,7 @@ def recommend_from_history(
 
     Args:
         customers: The population (see :func:`recommend`).
-        history: :func:`~retail_ml.recommend.inputs.purchases_as_of` at ``as_of``.
+        history: :func:`~retail_ml.recommend.inputs.purchase_history` at ``as_of``.
         catalog: :func:`~retail_ml.recommend.inputs.build_catalog` at ``as_of``.
         as_of: The as-of date.
         config: Parameters.

@@ -20,7 +20,7 @@ def purchase_matrix(
 
     Args:
         purchases: One row per (customer, product), as from
-            :func:`~retail_ml.recommend.inputs.purchases_as_of`. Products not in the
+            :func:`~retail_ml.recommend.inputs.purchase_history`. Products not in the
             catalogue are dropped.
         catalog: Gives the column of each product.
         values: The value of each purchase row (default 1).

@@ -1,0 +1,65 @@
+-- One row per staged product and recommender as-of date (int_feature_dates_requested: the
+-- serving day and the recommender's evaluation cutoff), launched or not: what the recommender
+-- may recommend on that date, with the repurchase flag of its subcategory and its features as
+-- of that date (feat_product_daily; null while the product is not yet on sale).
+with
+
+products as (
+    select * from {{ ref('stg_shop__products') }}
+),
+
+categories as (
+    select * from {{ ref('product_categories') }}
+),
+
+requested_dates as (
+    select * from {{ ref('int_feature_dates_requested') }}
+),
+
+product_features as (
+    select * from {{ ref('feat_product_daily') }}
+),
+
+recommender_dates as (
+    select as_of_date
+    from requested_dates
+    where is_latest or is_recommender_evaluation
+),
+
+product_dates as (
+    select
+        products.product_id,
+        products.product_name,
+        products.category,
+        products.subcategory,
+        recommender_dates.as_of_date
+    from products
+    cross join recommender_dates
+),
+
+final as (
+    select
+        product_dates.product_id,
+        product_dates.product_name,
+        product_dates.category,
+        product_dates.subcategory,
+        product_features.units_30d,
+        product_features.net_sales_30d,
+        product_features.distinct_buyers_30d,
+        product_features.avg_rating_lifetime,
+        product_features.return_rate_90d,
+        product_features.popularity_rank_in_category,
+        coalesce(categories.is_repurchase_typical, false) as is_repurchase_typical,
+        -- On sale on D = a feat_product_daily row on D: launched by D and its row landed by D.
+        product_features.product_id is not null as is_launched,
+        product_dates.as_of_date
+    from product_dates
+    left join categories
+        on product_dates.category = categories.category
+        and product_dates.subcategory = categories.subcategory
+    left join product_features
+        on product_dates.product_id = product_features.product_id
+        and product_dates.as_of_date = product_features.as_of_date
+)
+
+select * from final
