@@ -68,12 +68,24 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def check_scale(manifest: dict, scale: str) -> str | None:
+    """An error message when the generator's manifest says the raw data is another scale."""
+    found = manifest.get("scale")
+    if found is not None and found != scale:
+        return (f"the raw data is scale {found!r}, not {scale!r}: point RETAIL_ML_RAW_DIR at "
+                f"{scale} data or regenerate it (make data-force SCALE={scale})")
+    return None
+
+
 def run_bench(
     *, scale: str, raw_dir: Path, project_dir: Path, work_dir: Path | None = None,
     keep_work: bool = False,
 ) -> tuple[dict, bool]:
     """Runs every step once; returns the JSON-ready result and whether every step succeeded."""
     raw_dir, project_dir = raw_dir.resolve(), project_dir.resolve()
+    manifest = _read_json(raw_dir / "_manifest.json")
+    if (problem := check_scale(manifest, scale)) is not None:
+        raise SystemExit(problem)
     work = Path(tempfile.mkdtemp(prefix=f"retail_ml_bench_{scale}_", dir=work_dir))
     bench = _Bench(project_dir, raw_dir, work)
     started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
@@ -138,6 +150,7 @@ def run_bench(
             "4GB" if os.environ.get("RETAIL_ML_TARGET") == "ci" else "8GB",
         ),
         "raw_dir": str(raw_dir),
+        "raw_manifest": {key: manifest.get(key) for key in ("scale", "seed", "end_date")},
         "raw_rows": raw_rows,
         "latest_day": latest_day.isoformat(),
         "as_of_dates": [day.isoformat() for day in as_of_dates],
