@@ -227,7 +227,7 @@ def _result_dict() -> dict:
     return {
         "scale": "default", "started_at": "2026-11-30T00:00:00+00:00",
         "machine": {"cores": 2, "usable_cores": 2, "memory_bytes": 24 * GB,
-                    "load_average_1m": 0.5, "python": "3.11.7", "dbt_core": "1.11.0",
+                    "load_average_1m": 0.3, "python": "3.11.7", "dbt_core": "1.11.0",
                     "dbt_duckdb": "1.11.0", "duckdb": "1.5.0", "pandas": "2.2.0"},
         "load_average_1m_after": 1.0, "dbt_target": "dev", "threads": 2, "memory_limit": "8GB",
         "raw_dir": "/data/raw", "raw_rows": {"orders": 1_002_876},
@@ -257,6 +257,12 @@ def test_markdown_has_every_section_as_a_table() -> None:
         in markdown
     assert "0.50x | >= 2.00x | **not met** |" in markdown
     assert "pandas_over_raw_load = 6.00" in markdown
+
+
+def test_a_busy_machine_is_flagged() -> None:
+    busy = {**_result_dict(), "load_average_1m_after": 3.5}
+    assert "**Busy machine**: load average up to 3.5 on 2 cores" in render_markdown(busy)
+    assert "Busy machine" not in render_markdown({**_result_dict(), "load_average_1m_after": 0.2})
 
 
 def test_formatting_helpers() -> None:

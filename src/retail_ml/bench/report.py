@@ -55,6 +55,16 @@ def _verdict(met: bool | None) -> str:
     return {True: "met", False: "**not met**", None: "not measured"}[met]
 
 
+def load_warning(machine: Mapping, load_after: float | None) -> str | None:
+    """A warning when other work shared the machine: 1-min load average >= half the cores."""
+    cores = machine.get("usable_cores") or machine.get("cores") or 1
+    loads = [x for x in (machine.get("load_average_1m"), load_after) if x is not None]
+    if loads and max(loads) >= cores / 2:
+        return (f"**Busy machine**: load average up to {max(loads)} on {cores} cores during the "
+                "run; other processes competed for CPU and the wall times are inflated.")
+    return None
+
+
 def render_markdown(result: Mapping) -> str:
     """The whole benchmark as markdown: machine, raw rows, steps, build breakdown, targets."""
     machine = result["machine"]
@@ -70,6 +80,8 @@ def render_markdown(result: Mapping) -> str:
         f"dbt target `{result['dbt_target']}`, threads {result['threads']}, "
         f"DuckDB memory limit {result['memory_limit']}.",
         "",
+        *([warning, ""] if (warning := load_warning(
+            machine, result.get("load_average_1m_after"))) else []),
         f"Raw data `{result['raw_dir']}`; latest complete day {result['latest_day']}; "
         f"model dates: {', '.join(result['as_of_dates'])}.",
         "",
@@ -80,6 +92,10 @@ def render_markdown(result: Mapping) -> str:
     lines += [
         "",
         "## Steps (each in its own process)",
+        "",
+        "Peak RSS is the largest resident size of the step's process. The raw-load floor writes "
+        "its tables to a fresh DuckDB file, as dbt does; dbt runs with a fresh target and log "
+        "directory, so its times include parsing the project.",
         "",
         "| step | wall | peak RSS | ok |",
         "|---|---:|---:|---|",
