@@ -29,7 +29,7 @@ def training_cutoffs(
     D + label_window_days <= latest_day (and D >= first_day, the first feature date, if given).
 
     >>> training_cutoffs(date(2026, 11, 25), cutoffs=2)
-    [datetime.date(2026, 9, 30), datetime.date(2026, 10, 31)]
+    [datetime.date(2026, 8, 31), datetime.date(2026, 9, 30)]
     """
     if cutoffs < 0 or label_window_days < 0:
         raise ValueError("cutoffs and label_window_days must be >= 0")
