@@ -13,7 +13,7 @@ export RETAIL_ML_DB_PATH ?= warehouse/retail_ml.duckdb
 DBT := $(BIN)/dbt --no-use-colors
 DBT_ARGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv data data-force features build docs test lint lock clean
+.PHONY: help venv data data-force features build bench docs test lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ build: data ## Generate data if missing, run dbt build into warehouse/retail_ml.
 	@mkdir -p $(dir $(RETAIL_ML_DB_PATH))
 	$(DBT) build $(DBT_ARGS)
 	$(BIN)/python -m retail_ml.summary --db $(RETAIL_ML_DB_PATH)
+
+bench: data ## Time raw load, pandas reference, dbt raw->training+serving, dbt build; writes docs/benchmarks/bench_$(SCALE).*
+	$(BIN)/python -m retail_ml.bench --scale $(SCALE) --raw-dir $(RETAIL_ML_RAW_DIR) --project-dir .
 
 docs: venv ## Model cards and the dbt docs site from the warehouse (builds it if missing; serve: .venv/bin/dbt docs serve --profiles-dir .)
 	@test -f $(RETAIL_ML_DB_PATH) || $(MAKE) build
