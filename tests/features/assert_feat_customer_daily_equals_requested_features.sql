@@ -2,6 +2,7 @@
 -- computing from the known events at query time) returns exactly the rows of
 -- int_customer_features_requested (running sums over the requested dates). Fails with the rows
 -- that differ, from either side.
+-- depends_on: {{ ref('int_feature_dates_requested') }}
 {%- set requested_dates = [] %}
 {%- if execute %}
     {%- set result = run_query('select cast(as_of_date as varchar) from ' ~ ref('int_feature_dates_requested')) %}

@@ -100,7 +100,7 @@ def test_feature_rows_cover_every_known_customer_on_the_latest_day(built_warehou
             """
             select count(distinct c.customer_id)
             from stg_shop__customers as c
-            cross join (select max(as_of_date) as last_date from feat_customer_daily) as d
+            cross join (select max(as_of_date) as last_date from feat_customer_serving) as d
             where cast(c.loaded_at as date) <= d.last_date
               and not exists (
                 select 1 from feat_customer_serving as f where f.customer_id = c.customer_id
