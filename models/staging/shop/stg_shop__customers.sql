@@ -8,7 +8,7 @@ checked as (
 final as (
     select
         id as customer_id,
-        {{ hash_pii('email') }} as email_hash,
+        email_hash,
         country as country_code,
         signup_channel,
         marketing_opt_in as is_marketing_opt_in,

@@ -12,7 +12,7 @@ final as (
         customer_id,
         product_id,
         rating,
-        coalesce(length(review_text), 0) as review_text_length,
+        review_text_length,
         {{ to_utc('created_at') }} as created_at,
         {{ to_utc('_loaded_at') }} as loaded_at,
     from checked
