@@ -34,10 +34,11 @@ data: $(RETAIL_ML_RAW_DIR)/_manifest.json ## Generate sample raw data if missing
 data-force: venv ## Regenerate the raw data, replacing what is there
 	$(BIN)/python -m retail_ml.generate --scale $(SCALE) --seed $(SEED) --end-date $(END_DATE) --out $(RETAIL_ML_RAW_DIR) --force
 
-build: data ## Generate data if missing, run dbt build into warehouse/retail_ml.duckdb, print a summary
+build: data ## Generate data if missing, check raw files against the contract, dbt build, print a summary (stale tables if it failed)
 	@mkdir -p $(dir $(RETAIL_ML_DB_PATH))
-	$(DBT) build $(DBT_ARGS)
-	$(BIN)/python -m retail_ml.summary --db $(RETAIL_ML_DB_PATH)
+	$(BIN)/python -m retail_ml.raw_contract --raw-dir $(RETAIL_ML_RAW_DIR)
+	$(DBT) build $(DBT_ARGS) || { $(BIN)/python -m retail_ml.summary --db $(RETAIL_ML_DB_PATH) --run-results target/run_results.json; exit 1; }
+	$(BIN)/python -m retail_ml.summary --db $(RETAIL_ML_DB_PATH) --run-results target/run_results.json
 
 docs: venv ## Model cards and the dbt docs site from the warehouse (builds it if missing; serve: .venv/bin/dbt docs serve --profiles-dir .)
 	@test -f $(RETAIL_ML_DB_PATH) || $(MAKE) build

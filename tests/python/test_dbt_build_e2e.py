@@ -75,7 +75,7 @@ def test_every_dirty_row_is_caught_by_the_rule_meant_for_it(built_warehouse):
     for table, kinds in built_warehouse.manifest["dirty_rows"].items():
         for kind, count in kinds.items():
             rules = frozenset(RULES_FOR_DIRTY_KIND.get(kind, {kind}))
-            expected[(table, rules)] = count
+            expected[(table, rules)] = expected.get((table, rules), 0) + count
     actual = {
         key: sum(n for table, rule, n in caught if table == key[0] and rule in key[1])
         for key in expected
