@@ -209,10 +209,9 @@ def domain_rules(
             rules[f"out_of_range:{column}>"] = values > domain["max"]
         if "max_items" in domain:
             rules[f"out_of_range:{column}"] = values.map(
-                lambda items: items is not None and (
-                    len(items) > domain["max_items"]
-                    or any(item is None or pd.isna(item) or item < domain["item_min"]
-                           for item in items)),
+                lambda items, most=domain["max_items"], least=domain["item_min"]: (
+                    len(items) > most
+                    or any(item is None or pd.isna(item) or item < least for item in items)),
                 na_action="ignore").astype("boolean")
         if domain.get("event_time") or domain.get("load_time"):
             rules[f"before_opening:{column}"] = values < SHOP_OPENING_DATE

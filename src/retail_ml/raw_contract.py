@@ -14,6 +14,7 @@ Schema drift is reported, not guessed (docs/raw_data_contract.md, "Schema drift"
 - an empty partition folder, or a file with no rows, is fine.
 
     python -m retail_ml.raw_contract --raw-dir data/raw
+    python -m retail_ml.raw_contract --print-domains   # the domain tables of the contract page
 """
 
 from __future__ import annotations
@@ -40,6 +41,64 @@ def load_domains(project_dir: Path = PROJECT_DIR) -> dict[str, dict]:
     if match is None:
         raise ValueError(f"no `set spec` block in {project_dir / DOMAINS_FILE}")
     return yaml.safe_load(match.group(1))
+
+
+def describe_domain(domain: dict) -> str:
+    """One column's domain in words, for docs/raw_data_contract.md."""
+    parts = []
+    if "min" in domain or "max" in domain:
+        parts.append(f"{domain.get('min', '−∞')} … {domain.get('max', '∞')}")
+    if domain["type"] == "double":
+        parts.append("finite")
+    if "accepted" in domain:
+        parts.append("one of " + ", ".join(f"`{v}`" for v in domain["accepted"]))
+    if "reference" in domain:
+        match = domain["reference"]["match"]
+        parts.append(f"in seed `{domain['reference']['seed']}` ("
+                     + ", ".join(f"{k} = {v}" for k, v in match.items()) + ")")
+    if "parent" in domain:
+        match = domain["parent"]["match"]
+        parts.append(f"a {domain['parent']['table']} "
+                     + ", ".join(f"`{v}`" for v in match.values()))
+    if "max_length" in domain:
+        parts.append(f"≤ {domain['max_length']} chars")
+    if domain["type"] == "string" and not domain.get("allow_blank"):
+        parts.append("not blank")
+    if "format" in domain:
+        parts.append(f"matches `{domain['format']}`")
+    if "max_items" in domain:
+        parts.append(f"≤ {domain['max_items']} items, each ≥ {domain['item_min']}")
+    if domain.get("event_time"):
+        lead = domain.get("lead_days")
+        parts.append("≥ shop opening, ≤ `_loaded_at`" + (f" + {lead} days" if lead else ""))
+    if domain.get("load_time"):
+        parts.append("≥ shop opening, on its file's `load_date`")
+    if "pii" in domain:
+        parts.append({"hash": "PII: hashed", "drop": "PII: hashed in quarantine, not staged",
+                      "length": "PII: only its length is kept"}[domain["pii"]])
+    return "; ".join(parts)
+
+
+def render_domain_tables(domains: dict[str, dict]) -> str:
+    """The markdown of every table's column domains and row checks."""
+    lines = []
+    for table, spec in domains.items():
+        key = f"Key: ({', '.join(spec['key'])})"
+        for unique in spec.get("unique", []):
+            key += (f"; ({', '.join(unique['columns'])}) unique among staged rows, else"
+                    f" `{unique['rule']}`")
+        lines += [f"### {table}", "", key, "", "| column | type | nullable | domain |", "|---|---|---|---|"]
+        for column, domain in spec["columns"].items():
+            nullable = "yes" if domain.get("nullable") else "no"
+            lines.append(f"| {column} | {domain['type']} | {nullable} | {describe_domain(domain)} |")
+        checks = spec.get("checks", []) + [
+            {"name": lookup["missing_rule"], "when": f"no {lookup['table']} row matches "
+             + ", ".join(lookup["match"])} for lookup in spec.get("lookups", [])]
+        if checks:
+            lines += ["", "Row checks (quarantined when):", ""]
+            lines += [f"- `{check['name']}`: `{check['when']}`" for check in checks]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def arrow_type_matches(declared: str, actual: pa.DataType) -> bool:
@@ -116,7 +175,12 @@ def check_landing_zone(raw_dir: Path, domains: dict[str, dict] | None = None) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
+    parser.add_argument("--print-domains", action="store_true",
+                        help="print the domain tables of docs/raw_data_contract.md and exit")
     args = parser.parse_args(argv)
+    if args.print_domains:
+        print(render_domain_tables(load_domains()), end="")
+        return 0
     report = check_landing_zone(args.raw_dir)
     for line in report.warnings:
         print(f"WARNING {line}", file=sys.stderr)
