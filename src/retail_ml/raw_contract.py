@@ -87,10 +87,12 @@ def render_domain_tables(domains: dict[str, dict]) -> str:
         for unique in spec.get("unique", []):
             key += (f"; ({', '.join(unique['columns'])}) unique among staged rows, else"
                     f" `{unique['rule']}`")
-        lines += [f"### {table}", "", key, "", "| column | type | nullable | domain |", "|---|---|---|---|"]
+        lines += [f"### {table}", "", key, "",
+                  "| column | type | nullable | domain |", "|---|---|---|---|"]
         for column, domain in spec["columns"].items():
             nullable = "yes" if domain.get("nullable") else "no"
-            lines.append(f"| {column} | {domain['type']} | {nullable} | {describe_domain(domain)} |")
+            described = describe_domain(domain)
+            lines.append(f"| {column} | {domain['type']} | {nullable} | {described} |")
         checks = spec.get("checks", []) + [
             {"name": lookup["missing_rule"], "when": f"no {lookup['table']} row matches "
              + ", ".join(lookup["match"])} for lookup in spec.get("lookups", [])]

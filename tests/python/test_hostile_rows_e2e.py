@@ -28,6 +28,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import BuiltWarehouse, run_dbt
+from retail_ml.raw_contract import check_landing_zone
+from retail_ml.summary import stale_tables
 
 pytestmark = pytest.mark.e2e
 
@@ -307,13 +309,20 @@ def hostile_cases(con: duckdb.DuckDBPyConnection, raw: str) -> list[Case]:
     return cases
 
 
+# Schema drift in the same partition: the orders file carries a column the contract lacks.
+NEW_COLUMN = ("orders", "coupon_campaign")
+
+
 def write_hostile_partition(raw_dir: Path, cases: list[Case]) -> None:
     for table in {case.table for case in cases}:
         schema = pq.read_schema(next((raw_dir / table).glob("*/*.parquet")))
         rows = [case.row for case in cases if case.table == table]
+        data = pa.Table.from_pylist(rows, schema=schema)
+        if table == NEW_COLUMN[0]:
+            data = data.append_column(NEW_COLUMN[1], pa.array(["x"] * data.num_rows))
         out = raw_dir / table / f"load_date={LOAD_DAY}"
         out.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), out / FILE)
+        pq.write_table(data, out / FILE)
 
 
 def raw_row_id(case: Case, cases: list[Case]) -> str:
@@ -342,6 +351,21 @@ def probe(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFact
 def test_the_build_stays_green(probe):
     _, _, run = probe
     assert run.returncode == 0 and not run.failures(), "\n".join(run.failures())
+
+
+def test_the_new_column_is_reported_and_ignored(probe):
+    _, warehouse, _ = probe
+    report = check_landing_zone(warehouse.raw_dir)
+    assert report.ok
+    assert report.warnings == [
+        f"raw table {NEW_COLUMN[0]}, file {NEW_COLUMN[0]}/load_date={LOAD_DAY}/{FILE}:"
+        f" column '{NEW_COLUMN[1]}' is not in the contract; ignored"
+    ]
+    with warehouse.connect() as con:
+        columns = {row[0] for row in con.execute(
+            "select column_name from information_schema.columns"
+            " where table_name in ('stg_shop__orders', 'base_shop__orders')").fetchall()}
+    assert NEW_COLUMN[1] not in columns
 
 
 def test_each_bad_row_is_quarantined_under_its_rule(probe):
@@ -428,3 +452,16 @@ def test_no_feature_or_score_changes_for_untouched_customers(probe, built_wareho
                   for db in ("baseline.main", "main")]
     assert changed == [], f"{len(changed)} rows of untouched customers changed in {table}"
     assert counts[0] == counts[1]
+
+
+def test_a_failed_build_reports_its_stale_tables(probe, tmp_path):
+    """A quality gate failing (seeded: an unreachable AUC) skips scoring; the summary says so."""
+    _, warehouse, _ = probe
+    db_path = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse.db_path, db_path)
+    run = run_dbt(["build", "--select", "ml_model_registry+",
+                   "--vars", "{ml_min_validation_auc: 0.999}"],
+                  raw_dir=warehouse.raw_dir, db_path=db_path, work_dir=tmp_path)
+    assert run.returncode != 0
+    stale = stale_tables(tmp_path / "target" / "run_results.json")
+    assert stale.get("ml_customer_scores") == "skipped", stale
