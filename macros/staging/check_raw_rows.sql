@@ -4,10 +4,13 @@
     staged) and the column the rule is about. The rules are derived from the table's declared
     domains (shop_raw_domains) by domain_rules, in the order documented there.
 
-    What the base table keeps: the declared columns, PII already pseudonymised as its domain says
-    (email -> email_hash, full_name dropped, review_text -> review_text_length), and the raw row
-    as pseudonymised JSON for quarantined rows only. So no raw PII is persisted, and the
-    expensive JSON is built for the 0.5% of rows that need it, not for every row.
+    What the base table keeps: the declared columns, already in their staged types (timestamps
+    as naive UTC, money as DECIMAL(18,2) for staged rows; a quarantined row's money may not be
+    castable, e.g. NaN), PII pseudonymised as its domain says (email -> email_hash, full_name
+    dropped, review_text -> review_text_length), and the raw row as pseudonymised JSON for
+    quarantined rows only. So no raw PII is persisted, each value is converted once, and the
+    expensive JSON is built for the 0.5% of rows that need it, not for every row. The staging
+    models are views renaming the staged rows' columns.
 #}
 {% macro check_raw_rows(table_name) %}
 {%- set domains = shop_raw_domains() -%}
@@ -23,6 +26,19 @@ with
 source as (
     select * from {{ source('shop', table_name) }}
 ),
+
+-- Per file, not per row: the file's label and its partition's day (a regex per row is slow).
+source_files as (
+    select
+        filename,
+        {{ file_label('filename') }} as file_label,
+        partition_start,
+        {{ dateadd('day', 1, 'partition_start') }} as partition_end
+    from (
+        select filename, {{ partition_start('filename') }} as partition_start
+        from (select distinct filename from source) as distinct_files
+    ) as files
+),
 {% for lookup in lookups %}
 {{ lookup.alias }} as (
     {{ lookup.sql }}
@@ -30,22 +46,22 @@ source as (
 {% endfor %}
 row_checked as (
     select
-        {{ raw_row_id('source.filename', 'source.file_row_number') }} as raw_row_id,
+        source_files.file_label || ':' || cast(source.file_row_number as {{ dbt.type_string() }}) as raw_row_id,
         {%- for column in spec.columns %}
         source.{{ column }},
         {%- endfor %}
         {{ row_fingerprint(content_columns) }} as row_fingerprint,
         {{ first_failing_rule(rules) }} as row_rule
     from source
+    inner join source_files
+        on source.filename = source_files.filename
     {%- for lookup in lookups %}
     left join {{ lookup.alias }}
         on {{ lookup.on }}
     {%- endfor %}
 ),
 
-deduplicated as (
-    {{ quarantine_duplicates('row_checked', spec.key) }}
-),
+{{ quarantine_duplicates('row_checked', spec.key) }},
 {%- set checked = namespace(relation='deduplicated') %}
 {% for unique in spec.get('unique', []) %}
 unique_{{ loop.index }} as (
@@ -62,6 +78,10 @@ final as (
         {{ hash_pii(column) }} as {{ column }}_hash,
         {%- elif domain.pii == 'length' %}
         coalesce(length({{ column }}), 0) as {{ column }}_length,
+        {%- elif domain.type == 'timestamp' %}
+        {{ to_utc(column) }} as {{ column }},
+        {%- elif domain.type == 'double' %}
+        case when quarantine_ref is null then {{ to_money(column) }} end as {{ column }},
         {%- elif domain.pii != 'drop' %}
         {{ column }},
         {%- endif %}

@@ -13,7 +13,7 @@
 {% macro domain_rules(table_name, domains) %}
 {%- set spec = domains[table_name] -%}
 {%- set columns = spec.columns -%}
-{%- set opening = "cast('" ~ var('shop_opening_date') ~ "' as timestamp)" -%}
+{%- set opening = utc_timestamp_literal(var('shop_opening_date') ~ ' 00:00:00') -%}
 {%- set rules = [] -%}
 
 {%- for column in spec.key -%}
@@ -55,14 +55,15 @@
     {%- do rules.append({'name': 'out_of_range', 'column': column, 'when': bounds | join(' or ')}) -%}
 {%- endfor -%}
 {%- for column, domain in columns.items() if domain.event_time or domain.load_time -%}
-    {%- do rules.append({'name': 'before_opening', 'column': column, 'when': to_utc('source.' ~ column) ~ ' < ' ~ opening}) -%}
+    {%- do rules.append({'name': 'before_opening', 'column': column, 'when': 'source.' ~ column ~ ' < ' ~ opening}) -%}
 {%- endfor -%}
 {%- for column, domain in columns.items() if domain.event_time -%}
     {%- set latest = dateadd('day', domain.lead_days, 'source._loaded_at') if domain.lead_days else 'source._loaded_at' -%}
     {%- do rules.append({'name': 'future_timestamp', 'column': column, 'when': 'source.' ~ column ~ ' > ' ~ latest}) -%}
 {%- endfor -%}
 {%- do rules.append({'name': 'loaded_outside_partition', 'column': '_loaded_at',
-    'when': 'cast(' ~ to_utc('source._loaded_at') ~ ' as date) <> ' ~ partition_date('source.filename')}) -%}
+    'when': '(source._loaded_at < source_files.partition_start'
+        ~ ' or source._loaded_at >= source_files.partition_end)'}) -%}
 
 {%- for lookup in domain_lookups(table_name, domains) if lookup.kind in ('parent', 'lookup') -%}
     {%- set probe = lookup.alias ~ '.is_staged' -%}

@@ -10,23 +10,44 @@
     deterministic.
 #}
 {% macro quarantine_duplicates(relation, key_columns) -%}
-    {%- set partition = key_columns | join(', ') -%}
-    select
-        * exclude (row_rule),
-        coalesce(
-            row_rule,
-            case
-                when row_number() over by_key = 1 then null
-                when row_fingerprint = first_value(row_fingerprint) over by_key
-                    then 'duplicate_resend|{{ key_columns | first }}'
-                else 'conflicting_duplicate|{{ key_columns | first }}'
-            end
-        ) as quarantine_ref
+    {%- set key = key_columns | join(', ') -%}
+    {#- Only keys landed more than once need ordering: a window over every row would sort them all. -#}
+repeated_keys as (
+    select {{ key }}
     from {{ relation }}
+    where row_rule is null
+    group by {{ key }}
+    having count(*) > 1
+),
+
+repeated_copies as (
+    select
+        {{ relation }}.raw_row_id,
+        case
+            when row_number() over by_key = 1 then null
+            when {{ relation }}.row_fingerprint = first_value({{ relation }}.row_fingerprint) over by_key
+                then 'duplicate_resend|{{ key_columns | first }}'
+            else 'conflicting_duplicate|{{ key_columns | first }}'
+        end as duplicate_ref
+    from {{ relation }}
+    inner join repeated_keys
+        on {% for column in key_columns %}{{ relation }}.{{ column }} = repeated_keys.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where {{ relation }}.row_rule is null
     window by_key as (
-        partition by {{ partition }}, row_rule is null
-        order by _loaded_at, row_fingerprint, raw_row_id
+        {%- set qualified = [] %}{% for column in key_columns %}{% do qualified.append(relation ~ '.' ~ column) %}{% endfor %}
+        partition by {{ qualified | join(', ') }}
+        order by {{ relation }}._loaded_at, {{ relation }}.row_fingerprint, {{ relation }}.raw_row_id
     )
+),
+
+deduplicated as (
+    select
+        {{ relation }}.* exclude (row_rule),
+        coalesce({{ relation }}.row_rule, repeated_copies.duplicate_ref) as quarantine_ref
+    from {{ relation }}
+    left join repeated_copies
+        on {{ relation }}.raw_row_id = repeated_copies.raw_row_id
+)
 {%- endmacro %}
 
 {#
@@ -35,16 +56,31 @@
     are quarantined as `rule`.
 #}
 {% macro quarantine_repeats(relation, columns, rule, key_columns) -%}
+    {%- set on = [] -%}
+    {%- for column in columns -%}{%- do on.append(relation ~ '.' ~ column ~ ' = repeated.' ~ column) -%}{%- endfor -%}
     select
-        * exclude (quarantine_ref),
-        coalesce(
-            quarantine_ref,
+        {{ relation }}.* exclude (quarantine_ref),
+        coalesce({{ relation }}.quarantine_ref, repeated.repeat_ref) as quarantine_ref
+    from {{ relation }}
+    left join (
+        select
+            {{ relation }}.raw_row_id,
             case
                 when row_number() over (
-                    partition by {{ columns | join(', ') }}, quarantine_ref is null
-                    order by _loaded_at, {{ key_columns | join(', ') }}, raw_row_id
+                    partition by {% for column in columns %}{{ relation }}.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+                    order by {{ relation }}._loaded_at, {% for column in key_columns %}{{ relation }}.{{ column }}, {% endfor %}{{ relation }}.raw_row_id
                 ) > 1 then '{{ rule }}|{{ columns | last }}'
-            end
-        ) as quarantine_ref
-    from {{ relation }}
+            end as repeat_ref
+        from {{ relation }}
+        inner join (
+            select {{ columns | join(', ') }}
+            from {{ relation }}
+            where quarantine_ref is null
+            group by {{ columns | join(', ') }}
+            having count(*) > 1
+        ) as repeated
+            on {{ on | join(' and ') }}
+        where {{ relation }}.quarantine_ref is null
+    ) as repeated
+        on {{ relation }}.raw_row_id = repeated.raw_row_id
 {%- endmacro %}

@@ -19,7 +19,7 @@ quarantined_{{ table_name }} as (
         quarantine_rule,
         quarantine_column,
         raw_row_json,
-        {{ to_utc('_loaded_at') }} as loaded_at
+        _loaded_at as loaded_at
     from {{ ref('base_shop__' ~ table_name) }}
     where quarantine_rule is not null
 ),
