@@ -9,13 +9,18 @@
     Ties on `_loaded_at` are broken by the fingerprint, then the raw row id, so the choice is
     deterministic.
 #}
-{% macro quarantine_duplicates(relation, key_columns) -%}
+{% macro quarantine_duplicates(relation, key_columns, raw_relation='source') -%}
     {%- set key = key_columns | join(', ') -%}
-    {#- Only keys landed more than once need ordering: a window over every row would sort them all. -#}
+    {#-
+        Only keys landed more than once need ordering: a window over every row would sort them
+        all. They are found from the raw key columns alone (a superset: copies failing a row
+        rule count too, the window below skips them), which is half the cost of grouping the
+        checked rows.
+    -#}
 repeated_keys as (
     select {{ key }}
-    from {{ relation }}
-    where row_rule is null
+    from {{ raw_relation }}
+    where {{ key_columns | join(' is not null and ') }} is not null
     group by {{ key }}
     having count(*) > 1
 ),
@@ -55,7 +60,7 @@ deduplicated as (
     order): the first landed row of each `columns` value is kept (ties: lowest key), later ones
     are quarantined as `rule`.
 #}
-{% macro quarantine_repeats(relation, columns, rule, key_columns) -%}
+{% macro quarantine_repeats(relation, columns, rule, key_columns, raw_relation='source') -%}
     {%- set on = [] -%}
     {%- for column in columns -%}{%- do on.append(relation ~ '.' ~ column ~ ' = repeated.' ~ column) -%}{%- endfor -%}
     select
@@ -74,8 +79,8 @@ deduplicated as (
         from {{ relation }}
         inner join (
             select {{ columns | join(', ') }}
-            from {{ relation }}
-            where quarantine_ref is null
+            from {{ raw_relation }}
+            where {{ columns | join(' is not null and ') }} is not null
             group by {{ columns | join(', ') }}
             having count(*) > 1
         ) as repeated
