@@ -37,10 +37,11 @@ data-force: venv ## Regenerate the raw data, replacing what is there
 features: venv ## Regenerate what follows from the feature specs (features/*.yml): engine macro, contracts, model feature lists
 	$(BIN)/python -m retail_ml.features --project-dir .
 
-build: data ## Generate data if missing, run dbt build into warehouse/retail_ml.duckdb, print a summary
+build: data ## Generate data if missing, check raw files against the contract, dbt build, print a summary (stale tables if it failed)
 	@mkdir -p $(dir $(RETAIL_ML_DB_PATH))
-	$(DBT) build $(DBT_ARGS)
-	$(BIN)/python -m retail_ml.summary --db $(RETAIL_ML_DB_PATH)
+	$(BIN)/python -m retail_ml.raw_contract --raw-dir $(RETAIL_ML_RAW_DIR)
+	$(DBT) build $(DBT_ARGS) || { $(BIN)/python -m retail_ml.summary --db $(RETAIL_ML_DB_PATH) --run-results target/run_results.json; exit 1; }
+	$(BIN)/python -m retail_ml.summary --db $(RETAIL_ML_DB_PATH) --run-results target/run_results.json
 
 bench: data ## Time raw load, pandas reference, dbt raw->training+serving, dbt build; writes docs/benchmarks/bench_$(SCALE).*
 	$(BIN)/python -m retail_ml.bench --scale $(SCALE) --raw-dir $(RETAIL_ML_RAW_DIR) --project-dir .
