@@ -149,11 +149,14 @@ def _require(condition: bool, source: Path, where: str, message: str) -> None:
 def _feature(raw: dict[str, Any], measures: dict[str, Any], source: Path) -> Feature:
     name = raw.get("name")
     where = f"feature {name!r}"
-    _require(isinstance(name, str) and name.isidentifier(), source, where, "needs a snake_case name")
+    _require(isinstance(name, str) and name.isidentifier(), source, where,
+             "needs a snake_case name")
     _require(raw.get("kind") in KINDS, source, where, f"kind must be one of {KINDS}")
-    _require(raw.get("data_type") in DATA_TYPES, source, where, f"data_type must be one of {DATA_TYPES}")
+    _require(raw.get("data_type") in DATA_TYPES, source, where,
+             f"data_type must be one of {DATA_TYPES}")
     _require(bool(raw.get("description")), source, where, "needs a description")
-    _require(raw.get("model") in (None, *MODEL_ROLES), source, where, f"model must be one of {MODEL_ROLES}")
+    _require(raw.get("model") in (None, *MODEL_ROLES), source, where,
+             f"model must be one of {MODEL_ROLES}")
     known = {
         "name", "kind", "data_type", "description", "measure", "window_days", "of", "expression",
         "order_by", "partition_by", "method", "nullable", "published", "model", "range", "meta",
@@ -169,12 +172,14 @@ def _feature(raw: dict[str, Any], measures: dict[str, Any], source: Path) -> Fea
         window = raw.get("window_days")
         _require(window is None or (isinstance(window, int) and window > 0), source, where,
                  "window_days must be a positive integer")
-        _require(kind == "sum" or window is not None, source, where, "a distinct count needs a window")
+        _require(kind == "sum" or window is not None, source, where,
+                 "a distinct count needs a window")
     if kind == "days_since":
         of = raw.get("of", "")
         _require(isinstance(of, str) and bool(of), source, where, "days_since needs `of`")
         if of.startswith("last:"):
-            _require(of.removeprefix("last:") in measures, source, where, f"unknown measure in {of!r}")
+            _require(of.removeprefix("last:") in measures, source, where,
+                     f"unknown measure in {of!r}")
     if kind == "attribute":
         _require(raw.get("of", "entity") in ("entity", "versions"), source, where,
                  "an attribute is `of: entity` (default) or `of: versions` (SCD2)")
