@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -10,7 +12,6 @@ import duckdb
 import pytest
 
 from retail_ml.bench.dates import latest_complete_day, model_dates, month_end, training_cutoffs
-from retail_ml.bench.measure import run_measured
 from retail_ml.bench.report import format_bytes, format_seconds, render_markdown
 from retail_ml.bench.run_results import (
     aggregate_steps,
@@ -282,15 +283,35 @@ def test_raw_data_of_another_scale_is_refused() -> None:
     assert message is not None and "make data-force SCALE=large" in message
 
 
+MEASURE_THREE_STEPS = """
+import json, sys
+from pathlib import Path
+from retail_ml.bench.measure import run_measured
+work = Path(sys.argv[1])
+steps = {
+    "big": "b = bytearray(300 * 1024**2); b[::4096] = b'x' * len(b[::4096])",
+    "small": "print('hi')",
+    "failing": "raise SystemExit(3)",
+}
+runs = {name: run_measured(name, [sys.executable, "-c", code], env={}, cwd=work,
+                           log_path=work / f"{name}.log") for name, code in steps.items()}
+print(json.dumps({name: [run.ok, run.returncode, run.peak_rss_bytes, run.log_tail().strip()]
+                  for name, run in runs.items()}))
+"""
+
+
 def test_each_step_reports_its_own_peak_rss(tmp_path: Path) -> None:
-    big = run_measured("big", [sys.executable, "-c", "b = bytearray(300 * 1024**2); b[::4096] = "
-                               "b'x' * len(b[::4096])"],
-                       env={}, cwd=tmp_path, log_path=tmp_path / "big.log")
-    small = run_measured("small", [sys.executable, "-c", "print('hi')"],
-                         env={}, cwd=tmp_path, log_path=tmp_path / "small.log")
-    failing = run_measured("failing", [sys.executable, "-c", "raise SystemExit(3)"],
-                           env={}, cwd=tmp_path, log_path=tmp_path / "failing.log")
-    assert big.ok and big.peak_rss_bytes > 300 * 1024**2
-    assert small.peak_rss_bytes < 200 * 1024**2  # the earlier child's peak does not leak in
-    assert small.log_tail().strip() == "hi"
-    assert (failing.ok, failing.returncode) == (False, 3)
+    # From a fresh, small interpreter, like the bench CLI: a child's peak RSS includes what its
+    # parent held when it forked, and pytest's own process holds hundreds of MB by now.
+    measured = subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-c", MEASURE_THREE_STEPS, str(tmp_path)],
+        capture_output=True, text=True, check=True,
+    )
+    runs = json.loads(measured.stdout.strip().splitlines()[-1])
+    big_ok, _, big_rss, _ = runs["big"]
+    _, _, small_rss, small_log = runs["small"]
+    failing_ok, failing_code, _, _ = runs["failing"]
+    assert big_ok and big_rss > 300 * 1024**2
+    assert small_rss < 200 * 1024**2  # the earlier child's peak does not leak in
+    assert small_log == "hi"
+    assert (failing_ok, failing_code) == (False, 3)
