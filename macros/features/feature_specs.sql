@@ -418,43 +418,53 @@
   "measures": {
    "active_day": {
     "data_type": "integer",
-    "distinct": true
+    "distinct": true,
+    "distinct_key_is_event_date": true
    },
    "category": {
     "data_type": "integer",
-    "distinct": true
+    "distinct": true,
+    "distinct_key_is_event_date": false
    },
    "net_sales": {
     "data_type": "decimal(18,2)",
-    "distinct": false
+    "distinct": false,
+    "distinct_key_is_event_date": false
    },
    "order_value": {
     "data_type": "decimal(18,2)",
-    "distinct": false
+    "distinct": false,
+    "distinct_key_is_event_date": false
    },
    "orders": {
     "data_type": "integer",
-    "distinct": false
+    "distinct": false,
+    "distinct_key_is_event_date": false
    },
    "rating_sum": {
     "data_type": "integer",
-    "distinct": false
+    "distinct": false,
+    "distinct_key_is_event_date": false
    },
    "returned_units": {
     "data_type": "integer",
-    "distinct": false
+    "distinct": false,
+    "distinct_key_is_event_date": false
    },
    "reviews": {
     "data_type": "integer",
-    "distinct": false
+    "distinct": false,
+    "distinct_key_is_event_date": false
    },
    "sessions": {
     "data_type": "integer",
-    "distinct": false
+    "distinct": false,
+    "distinct_key_is_event_date": false
    },
    "units": {
     "data_type": "integer",
-    "distinct": false
+    "distinct": false,
+    "distinct_key_is_event_date": false
    }
   },
   "sum_measures": [

@@ -33,7 +33,8 @@ active_day_events as (
     select
         customer_id,
         'active_day' as measure,
-        cast(cast(started_at as date) as varchar) as distinct_key,
+        -- Distinct days: the key is the event date (`distinct: event_date` in the spec).
+        cast(null as varchar) as distinct_key,
         cast(started_at as date) as event_date,
         {{ pit_known_date('loaded_at', 'cast(started_at as date)') }} as known_date
     from sessions
