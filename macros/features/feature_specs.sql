@@ -3,9 +3,6 @@
 {%- set specs = fromjson('{
  "customer": {
   "distinct": {
-   "active_day": [
-    30
-   ],
    "category": [
     90
    ]
@@ -301,7 +298,7 @@
    {
     "data_type": "integer",
     "expression": null,
-    "kind": "distinct",
+    "kind": "sum",
     "method": "percent_rank",
     "name": "active_days_30d",
     "nullable": false,
@@ -309,7 +306,7 @@
     "order_by": [],
     "partition_by": [],
     "published": true,
-    "running_column": "distinct_active_day_30d"
+    "running_column": "sum_active_days_30d"
    },
    {
     "data_type": "double",
@@ -416,55 +413,45 @@
    "orders"
   ],
   "measures": {
-   "active_day": {
+   "active_days": {
     "data_type": "integer",
-    "distinct": true,
-    "distinct_key_is_event_date": true
+    "distinct": false
    },
    "category": {
     "data_type": "integer",
-    "distinct": true,
-    "distinct_key_is_event_date": false
+    "distinct": true
    },
    "net_sales": {
     "data_type": "decimal(18,2)",
-    "distinct": false,
-    "distinct_key_is_event_date": false
+    "distinct": false
    },
    "order_value": {
     "data_type": "decimal(18,2)",
-    "distinct": false,
-    "distinct_key_is_event_date": false
+    "distinct": false
    },
    "orders": {
     "data_type": "integer",
-    "distinct": false,
-    "distinct_key_is_event_date": false
+    "distinct": false
    },
    "rating_sum": {
     "data_type": "integer",
-    "distinct": false,
-    "distinct_key_is_event_date": false
+    "distinct": false
    },
    "returned_units": {
     "data_type": "integer",
-    "distinct": false,
-    "distinct_key_is_event_date": false
+    "distinct": false
    },
    "reviews": {
     "data_type": "integer",
-    "distinct": false,
-    "distinct_key_is_event_date": false
+    "distinct": false
    },
    "sessions": {
     "data_type": "integer",
-    "distinct": false,
-    "distinct_key_is_event_date": false
+    "distinct": false
    },
    "units": {
     "data_type": "integer",
-    "distinct": false,
-    "distinct_key_is_event_date": false
+    "distinct": false
    }
   },
   "sum_measures": [
@@ -475,9 +462,13 @@
    "returned_units",
    "sessions",
    "reviews",
-   "rating_sum"
+   "rating_sum",
+   "active_days"
   ],
   "sums": {
+   "active_days": [
+    30
+   ],
    "net_sales": [
     7,
     30,

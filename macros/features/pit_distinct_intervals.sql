@@ -8,24 +8,17 @@
     such day opens an interval lasting until the next such day or until latest + N, whichever
     comes first, adding 1 to `distinct_<measure>_<N>d` over [start_date, end_date); spans of
     one entity with the same dates are summed into one row (the grain: entity, start, end).
-    When the key is the event date itself (`distinct: event_date`, e.g. active days) one
-    interval per day suffices: from the first day one of its events was known to day + N.
     Emits CTEs (no leading `with`) ending in one named `name`.
 -#}
 {% macro pit_distinct_intervals(entity, keyed_events, name='intervals') %}
 {%- set plan = feature_spec(entity) -%}
 {%- set key = plan.key -%}
 {%- set columns = pit_running_columns(entity).distinct -%}
-{%- set day_measures = [] -%}
-{%- for measure, declared in plan.measures.items() if declared.distinct_key_is_event_date -%}
-    {%- do day_measures.append(measure) -%}
-{%- endfor -%}
 {{ name }}_keyed_events as (
     select * from {{ keyed_events }}
 ),
 
 {{ name }}_known_days as (
-    -- Keys other than the event date: the latest event date of the key known each day.
     select
         {{ key }},
         measure,
@@ -33,7 +26,6 @@
         known_date,
         max(event_date) as latest_event_date_that_day
     from {{ name }}_keyed_events
-    where measure not in ({{ pit_quoted_list(day_measures) }})
     group by {{ key }}, measure, distinct_key, known_date
 ),
 
@@ -56,20 +48,6 @@
 
 {{ name }}_spans as (
 {%- for column in columns %}
-    {%- if column.measure in day_measures %}
-    -- A day is in the window from the first day one of its events was known until day + N.
-    select
-        {{ key }},
-        min(known_date) as start_date,
-        {{ pit_add_days('event_date', column.days) }} as end_date,
-    {%- for other in columns %}
-        {{ '1' if other.name == column.name else 'cast(null as integer)' }} as {{ other.name }}
-        {{- ',' if not loop.last }}
-    {%- endfor %}
-    from {{ name }}_keyed_events
-    where measure = '{{ column.measure }}'
-    group by {{ key }}, event_date
-    {%- else %}
     select
         {{ key }},
         known_date as start_date,
@@ -84,7 +62,6 @@
     {%- endfor %}
     from {{ name }}_running
     where measure = '{{ column.measure }}'
-    {%- endif %}
     {{- '\n    union all' if not loop.last }}
 {%- endfor %}
 ),

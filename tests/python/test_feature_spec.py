@@ -24,7 +24,7 @@ def test_customer_spec_plan_covers_every_window():
     assert plan["sums"]["orders"] == [7, 10, 30, 90]
     assert plan["lifetime"] == ["net_sales", "orders"]
     assert plan["window_lengths"] == [7, 10, 30, 90]
-    assert plan["distinct"] == {"active_day": [30], "category": [90]}
+    assert plan["distinct"] == {"category": [90]}
     assert plan["latest"] == ["orders"]
 
 

@@ -113,12 +113,7 @@ class Spec:
             "entity": self.entity,
             "key": self.key,
             "measures": {
-                name: {
-                    "data_type": m["data_type"],
-                    "distinct": bool(m.get("distinct")),
-                    # Distinct days: the key is the event date itself (a cheaper interval rule).
-                    "distinct_key_is_event_date": m.get("distinct") == "event_date",
-                }
+                name: {"data_type": m["data_type"], "distinct": bool(m.get("distinct"))}
                 for name, m in self.measures.items()
             },
             "sum_measures": [m for m in self.measures if not self.measures[m].get("distinct")],
@@ -225,8 +220,6 @@ def load_spec(path: Path) -> Spec:
     for measure, declared in measures.items():
         _require(isinstance(declared, dict) and declared.get("data_type") in DATA_TYPES, path,
                  f"measure {measure!r}", f"data_type must be one of {DATA_TYPES}")
-        _require(declared.get("distinct", False) in (True, False, "event_date"), path,
-                 f"measure {measure!r}", "distinct is true, false or event_date")
         _require(not set(declared) - {"data_type", "distinct", "description"}, path,
                  f"measure {measure!r}", f"unknown keys {sorted(set(declared))}")
     features = tuple(_feature(item, measures, path) for item in raw.get("features") or [])
