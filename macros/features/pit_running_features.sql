@@ -135,9 +135,9 @@
         cast(null as integer) as {{ column.name }},
     {%- endfor %}
     {%- for column in columns.latest %}
-        {{ column.name }}
-        {{- ',' if not loop.last }}
+        {{ column.name }},
     {%- endfor %}
+        1 as change_count
     from {{ name }}_event_groups
 {%- for days in plan.window_lengths %}
     union all
@@ -156,9 +156,9 @@
         cast(null as integer) as {{ column.name }},
     {%- endfor %}
     {%- for column in columns.latest %}
-        cast(null as date) as {{ column.name }}
-        {{- ',' if not loop.last }}
+        cast(null as date) as {{ column.name }},
     {%- endfor %}
+        1 as change_count
     from {{ name }}_event_groups
     where entered_on < left_{{ days }}d_on
 {%- endfor %}
@@ -176,9 +176,9 @@
         {{ '-' if edge == 'end' }}{{ name }}_intervals.{{ column.name }} as {{ column.name }},
     {%- endfor %}
     {%- for column in columns.latest %}
-        cast(null as date) as {{ column.name }}
-        {{- ',' if not loop.last }}
+        cast(null as date) as {{ column.name }},
     {%- endfor %}
+        1 as change_count
     from {{ intervals }} as {{ name }}_intervals
     inner join {{ name }}_entity_starts
         on {{ name }}_intervals.{{ key }} = {{ name }}_entity_starts.{{ key }}
@@ -198,9 +198,9 @@
         cast(sum({{ column.name }}) as {{ column.data_type }}) as {{ column.name }},
     {%- endfor %}
     {%- for column in columns.latest %}
-        max({{ column.name }}) as {{ column.name }}
-        {{- ',' if not loop.last }}
+        max({{ column.name }}) as {{ column.name }},
     {%- endfor %}
+        cast(sum(change_count) as integer) as change_count
     from {{ name }}_changes
     group by {{ key }}, as_of_date
 ),
@@ -217,7 +217,6 @@
 {{ name }} as (
     select
         {{ name }}_grid.{{ key }},
-        {{ name }}_grid.as_of_date,
     {%- for column in running %}
         cast(
             sum(coalesce({{ name }}_changes_on_spine.{{ column.name }}, 0)) over {{ name }}_history
@@ -225,9 +224,9 @@
         ) as {{ column.name }},
     {%- endfor %}
     {%- for column in columns.latest %}
-        max({{ name }}_changes_on_spine.{{ column.name }}) over {{ name }}_history as {{ column.name }}
-        {{- ',' if not loop.last }}
+        max({{ name }}_changes_on_spine.{{ column.name }}) over {{ name }}_history as {{ column.name }},
     {%- endfor %}
+        {{ name }}_grid.as_of_date
     from {{ name }}_grid
     left join {{ name }}_changes_on_spine
         on {{ name }}_grid.{{ key }} = {{ name }}_changes_on_spine.{{ key }}
