@@ -40,7 +40,8 @@ import duckdb
 
 PUBLISHED_FILE_NAME = "retail_ml.duckdb"
 INTERNAL_SCHEMA = "internal"
-GREEN_STATUSES = frozenset({"success", "pass", "warn"})
+# "no-op": exposures (and other nodes with nothing to run) in run_results.json.
+GREEN_STATUSES = frozenset({"success", "pass", "warn", "no-op"})
 # Relations dbt's materialisations create while they swap tables; never published, and dropped
 # from the private warehouse after a build (cleanup_scratch_relations).
 SCRATCH_MARKERS = ("__dbt_tmp", "__dbt_backup")
