@@ -15,7 +15,7 @@ PUBLISHED_DIR ?= warehouse/published
 DBT := $(BIN)/dbt --no-use-colors
 DBT_ARGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv data data-force features build bench docs test lint lock clean
+.PHONY: help venv data data-force features build bench docs test lint governance lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -58,6 +58,10 @@ test: venv ## Everything the project proves: lint, pytest (unit tests + real dbt
 
 lint: venv ## ruff on the Python code
 	$(BIN)/ruff check src tests/python python_models notebooks
+
+governance: venv ## Governance rules on the manifest (owners, descriptions, access, contracts, primary keys, exposures)
+	$(DBT) parse $(DBT_ARGS)
+	$(BIN)/python -m retail_ml.governance --manifest target/manifest.json
 
 lock: ## Re-pin requirements/lock.txt from pyproject.toml (deliberate; commit the diff with a reason)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
