@@ -27,7 +27,8 @@
         event_time business timestamp: not before var shop_opening_date (`before_opening`),
                    not after the row's _loaded_at + lead_days (`future_timestamp`)
         max_items  lists: at most this many elements, none null or < item_min (`out_of_range`)
-        pii        hash (SHA-256 in staging and in the quarantine JSON), drop, or length (only
+        pii        hash (keyed HMAC-SHA-256, macro hash_pii, in staging and in the quarantine
+                   JSON), drop (hashed in the quarantine JSON only), or length (only
                    the length is kept)
       checks:      relations between columns of the row and its looked-up parents
                    ({name, columns, when}: the row is quarantined when `when` holds)

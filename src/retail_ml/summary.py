@@ -1,9 +1,9 @@
 """Prints what `make build` built: row counts of the main tables and how to query them.
 
-After a failed build it also says which tables are stale: until the warehouse is published as a
-whole (write-audit-publish, another issue), a model that errored or was skipped keeps the table of
-the previous build (or has none), next to tables this build replaced. The list comes from dbt's
-`target/run_results.json`.
+After a failed build it also says which tables of the private warehouse are stale: a model that
+errored or was skipped keeps the table of the previous build (or has none), next to tables this
+build replaced. The list comes from dbt's `target/run_results.json`. Readers never see that mix:
+they query the published copy (retail_ml.publish), replaced only after a fully green build.
 """
 
 from __future__ import annotations
@@ -67,10 +67,15 @@ def table_row_counts(
 
 
 def render_summary(
-    db_path: Path, counts: dict[str, int | None], stale: dict[str, str] | None = None
+    db_path: Path,
+    counts: dict[str, int | None],
+    stale: dict[str, str] | None = None,
+    query_path: Path | None = None,
 ) -> str:
-    """The text `make build` ends with; stale tables are marked and listed first."""
+    """The text `make build` ends with; stale tables are marked and listed first. The query hint
+    names `query_path` (the published copy readers use) when given, else `db_path`."""
     stale = stale or {}
+    query_path = query_path or db_path
     width = max(len(name) for name in counts)
     lines = []
     if stale:
@@ -87,10 +92,10 @@ def render_summary(
         lines.append(f"  {name:<{width}}  {shown:>12}{mark}")
     lines += [
         "",
-        "Query it (after the build; DuckDB allows one writer or many readers):",
-        f"  duckdb -readonly {db_path} \"{EXAMPLE_QUERY}\"",
+        f"Query {'the published copy' if query_path != db_path else 'it'} (read-only):",
+        f"  duckdb -readonly {query_path} \"{EXAMPLE_QUERY}\"",
         "  python -c \"import duckdb; print(duckdb.connect("
-        f"'{db_path}', read_only=True).sql('from feat_customer_serving limit 5'))\"",
+        f"'{query_path}', read_only=True).sql('from feat_customer_serving limit 5'))\"",
     ]
     return "\n".join(lines)
 
