@@ -10,10 +10,12 @@ SEED ?= 42
 END_DATE ?= 2026-11-25
 export RETAIL_ML_RAW_DIR ?= data/raw
 export RETAIL_ML_DB_PATH ?= warehouse/retail_ml.duckdb
+# What analysts read: the public models of the last green build (retail_ml.publish).
+PUBLISHED_DIR ?= warehouse/published
 DBT := $(BIN)/dbt --no-use-colors
 DBT_ARGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv data data-force features build docs test lint lock clean
+.PHONY: help venv data data-force features build bench docs test lint governance lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -37,10 +39,13 @@ data-force: venv ## Regenerate the raw data, replacing what is there
 features: venv ## Regenerate what follows from the feature specs (features/*.yml): engine macro, contracts, model feature lists
 	$(BIN)/python -m retail_ml.features --project-dir .
 
-build: data ## Generate data if missing, run dbt build into warehouse/retail_ml.duckdb, print a summary
+build: data ## Generate data if missing, check raw files, dbt build into the private warehouse, publish the public tables to warehouse/published/ if fully green
 	@mkdir -p $(dir $(RETAIL_ML_DB_PATH))
-	$(DBT) build $(DBT_ARGS)
-	$(BIN)/python -m retail_ml.summary --db $(RETAIL_ML_DB_PATH)
+	$(BIN)/python -m retail_ml.raw_contract --raw-dir $(RETAIL_ML_RAW_DIR)
+	$(BIN)/python -m retail_ml.build --db $(RETAIL_ML_DB_PATH) --published-dir $(PUBLISHED_DIR) -- $(DBT_ARGS) --no-use-colors
+
+bench: data ## Time raw load, pandas reference, dbt raw->training+serving, dbt build; writes docs/benchmarks/bench_$(SCALE).*
+	$(BIN)/python -m retail_ml.bench --scale $(SCALE) --raw-dir $(RETAIL_ML_RAW_DIR) --project-dir .
 
 docs: venv ## Model cards and the dbt docs site from the warehouse (builds it if missing; serve: .venv/bin/dbt docs serve --profiles-dir .)
 	@test -f $(RETAIL_ML_DB_PATH) || $(MAKE) build
@@ -53,6 +58,10 @@ test: venv ## Everything the project proves: lint, pytest (unit tests + real dbt
 
 lint: venv ## ruff on the Python code
 	$(BIN)/ruff check src tests/python python_models notebooks
+
+governance: venv ## Governance rules on the manifest (owners, descriptions, access, contracts, primary keys, exposures)
+	$(DBT) parse $(DBT_ARGS)
+	$(BIN)/python -m retail_ml.governance --manifest target/manifest.json
 
 lock: ## Re-pin requirements/lock.txt from pyproject.toml (deliberate; commit the diff with a reason)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

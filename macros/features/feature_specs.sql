@@ -3,9 +3,6 @@
 {%- set specs = fromjson('{
  "customer": {
   "distinct": {
-   "active_day": [
-    30
-   ],
    "category": [
     90
    ]
@@ -301,7 +298,7 @@
    {
     "data_type": "integer",
     "expression": null,
-    "kind": "distinct",
+    "kind": "sum",
     "method": "percent_rank",
     "name": "active_days_30d",
     "nullable": false,
@@ -309,7 +306,7 @@
     "order_by": [],
     "partition_by": [],
     "published": true,
-    "running_column": "distinct_active_day_30d"
+    "running_column": "sum_active_days_30d"
    },
    {
     "data_type": "double",
@@ -416,9 +413,9 @@
    "orders"
   ],
   "measures": {
-   "active_day": {
+   "active_days": {
     "data_type": "integer",
-    "distinct": true
+    "distinct": false
    },
    "category": {
     "data_type": "integer",
@@ -465,9 +462,13 @@
    "returned_units",
    "sessions",
    "reviews",
-   "rating_sum"
+   "rating_sum",
+   "active_days"
   ],
   "sums": {
+   "active_days": [
+    30
+   ],
    "net_sales": [
     7,
     30,

@@ -43,9 +43,9 @@
         {{ measure }},
     {%- endfor %}
     {%- for column in columns.distinct %}
-        cast(null as integer) as {{ column.name }}
-        {{- ',' if not loop.last }}
+        cast(null as integer) as {{ column.name }},
     {%- endfor %}
+        1 as contribution_count
     from {{ events }}
 {%- if intervals %}
     union all
@@ -58,9 +58,9 @@
         cast(null as {{ plan.measures[measure].data_type }}) as {{ measure }},
     {%- endfor %}
     {%- for column in columns.distinct %}
-        {{ column.name }}
-        {{- ',' if not loop.last }}
+        {{ column.name }},
     {%- endfor %}
+        1 as contribution_count
     from {{ intervals }}
 {%- endif %}
 ),
@@ -87,9 +87,9 @@
         max(case
             when {{ name }}_contributions.{{ column.measure }} > 0
                 then {{ name }}_contributions.event_date
-        end) as {{ column.name }}
-        {{- ',' if not loop.last }}
+        end) as {{ column.name }},
     {%- endfor %}
+        count({{ name }}_contributions.contribution_count) as contribution_count
     from {{ name }}_entity_dates
     left join {{ name }}_contributions
         on {{ name }}_entity_dates.{{ key }} = {{ name }}_contributions.{{ key }}

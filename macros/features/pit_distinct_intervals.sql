@@ -6,7 +6,8 @@
     A distinct key is in the N-day window on D when the latest event date of it known by D is
     >= D - N + 1. That latest date only changes on days an event of it becomes known, so each
     such day opens an interval lasting until the next such day or until latest + N, whichever
-    comes first: one row adding 1 to `distinct_<measure>_<N>d` over [start_date, end_date).
+    comes first, adding 1 to `distinct_<measure>_<N>d` over [start_date, end_date); spans of
+    one entity with the same dates are summed into one row (the grain: entity, start, end).
     Emits CTEs (no leading `with`) ending in one named `name`.
 -#}
 {% macro pit_distinct_intervals(entity, keyed_events, name='intervals') %}
@@ -65,9 +66,18 @@
 {%- endfor %}
 ),
 
+-- Keys present over the same span add up: one row per entity and span.
 {{ name }} as (
-    select *
+    select
+        {{ key }},
+        start_date,
+        end_date,
+    {%- for column in columns %}
+        cast(sum({{ column.name }}) as integer) as {{ column.name }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
     from {{ name }}_spans
     where start_date < end_date
+    group by {{ key }}, start_date, end_date
 )
 {%- endmacro %}

@@ -1,46 +1,33 @@
 {#-
     The point-in-time engine shared by every entity (docs: point_in_time_engine).
 
-    Emits CTEs (no leading `with`) ending in one named `name`: the running sums, distinct counts
-    and latest event dates of `entity`'s spec (`feature_spec`) as known by the end of each date
-    of `spine`.
+    Emits CTEs (no leading `with`) ending in one named `name`: one row per entity per date of
+    `spine` from the entity's first date (key, as_of_date, running columns), holding the running
+    sums, distinct counts and latest event dates of `entity`'s spec (`feature_spec`) as known by
+    the end of that date.
 
     - events: key, event_date, known_date and one column per summed measure
       (pit_measure_columns). An event is inside an N-day window on the days
-      known_date .. event_date + N - 1: it adds on known_date and leaves on event_date + N.
-      Lifetime sums only add.
+      known_date .. event_date + N - 1: it enters on known_date and leaves on event_date + N.
+      Lifetime sums only enter.
     - intervals: key, start_date, end_date and one `distinct_<measure>_<N>d` column per distinct
-      count (1 while the key is present; see pit_distinct_intervals), or none.
+      count (see pit_distinct_intervals), or none: they enter on start_date, leave on end_date.
     - entities: key and first_date, the first as-of date the entity has a row.
-    - spine: the as-of dates to compute (`as_of_date`), e.g. every day or a few cutoffs. A change
-      counts from the first spine date on or after it, so cost follows events and the spine,
-      not entities x days.
-    - output: 'grid' = one row per entity per spine date from its first date (key, as_of_date,
-      running columns); 'history' = one row per entity per spine date on which something
-      changed (key, valid_from_date, valid_to_date exclusive, running columns): any date's
-      values are those of the row whose range holds it.
+    - spine: the as-of dates to compute (`as_of_date`), e.g. the training cutoffs and the
+      serving day. A change counts from the first spine date on or after the day it happens
+      (its bucket), what changed before an entity's first date counts from its first row, and
+      one running sum per entity over the spine dates gives every window. Events are grouped by
+      their buckets before they are spread into changes, so the cost follows the events and
+      entities x spine dates, not entities x days.
 -#}
-{% macro pit_running_features(entity, events, entities, spine, intervals=none, output='grid', name='running') %}
+{% macro pit_running_features(entity, events, entities, spine, intervals=none, name='running') %}
 {%- set plan = feature_spec(entity) -%}
 {%- set key = plan.key -%}
 {%- set columns = pit_running_columns(entity) -%}
-{{ name }}_events as (
-    select * from {{ events }}
-),
-
-{{ name }}_entities as (
-    select * from {{ entities }}
-),
-
+{%- set running = columns.sums + columns.distinct -%}
 {{ name }}_spine as (
     select as_of_date from {{ spine }}
 ),
-{%- if intervals %}
-
-{{ name }}_intervals as (
-    select * from {{ intervals }}
-),
-{%- endif %}
 
 {{ name }}_bounds as (
     select
@@ -53,8 +40,9 @@
     {{ date_series(name ~ '_bounds', name ~ '_bounds.first_date', name ~ '_bounds.last_date', 'calendar_date') }}
 ),
 
--- A change made on a calendar day shows from the first spine date on or after it.
-{{ name }}_day_to_as_of as (
+-- The bucket of a calendar day: the first spine date on or after it. Days before the spine
+-- fall in its first date; days after its last date have no bucket (they never show).
+{{ name }}_buckets as (
     select
         {{ name }}_calendar.calendar_date,
         min({{ name }}_spine.as_of_date) as as_of_date
@@ -64,35 +52,80 @@
     group by {{ name }}_calendar.calendar_date
 ),
 
--- Rows start on the entity's first date (or the spine's, when later); what changed before
--- counts from there, so nothing known is dropped.
+-- An entity's rows start on the bucket of its first date (the spine's first date at the earliest).
 {{ name }}_entity_starts as (
     select
         {{ name }}_entities.{{ key }},
-        greatest({{ name }}_entities.first_date, {{ name }}_bounds.first_date) as first_date
-    from {{ name }}_entities
+        coalesce({{ name }}_buckets.as_of_date, {{ name }}_bounds.first_date) as first_as_of_date
+    from {{ entities }} as {{ name }}_entities
     cross join {{ name }}_bounds
+    left join {{ name }}_buckets
+        on {{ name }}_entities.first_date = {{ name }}_buckets.calendar_date
     where {{ name }}_entities.first_date <= {{ name }}_bounds.last_date
 ),
 
-{{ name }}_dated_events as (
+-- Each event with the buckets it enters (known date) and leaves (event date + N) in; both
+-- clamped to the entity's first row before bucketing (a null bucket: after the spine, never).
+{{ name }}_event_buckets as (
     select
-        {{ name }}_events.*,
-        {{ name }}_entity_starts.first_date
-    from {{ name }}_events
+        {{ name }}_events.{{ key }},
+        entered.as_of_date as entered_on,
+    {%- for days in plan.window_lengths %}
+        left_{{ days }}d.as_of_date as left_{{ days }}d_on,
+    {%- endfor %}
+    {%- for measure in plan.sum_measures %}
+        {{ name }}_events.{{ measure }},
+    {%- endfor %}
+        {{ name }}_events.event_date
+    from {{ events }} as {{ name }}_events
     inner join {{ name }}_entity_starts
         on {{ name }}_events.{{ key }} = {{ name }}_entity_starts.{{ key }}
+    -- Before the spine: the spine's first date; after it: never.
+    inner join {{ name }}_buckets as entered
+        on greatest({{ name }}_events.known_date, {{ name }}_entity_starts.first_as_of_date) = entered.calendar_date
+    {%- for days in plan.window_lengths %}
+    left join {{ name }}_buckets as left_{{ days }}d
+        on greatest(
+            {{ pit_add_days(name ~ '_events.event_date', days) }},
+            {{ name }}_entity_starts.first_as_of_date
+        ) = left_{{ days }}d.calendar_date
+    {%- endfor %}
+),
+
+-- Events entering and leaving in the same buckets move every window together.
+{{ name }}_event_groups as (
+    select
+        {{ key }},
+        entered_on,
+    {%- for days in plan.window_lengths %}
+        left_{{ days }}d_on,
+    {%- endfor %}
+    {%- for measure in plan.sum_measures %}
+        cast(sum({{ measure }}) as {{ plan.measures[measure].data_type }}) as {{ measure }},
+    {%- endfor %}
+    {%- for column in columns.latest %}
+        max(case when {{ column.measure }} > 0 then event_date end) as {{ column.name }},
+    {%- endfor %}
+        count(*) as event_count
+    from {{ name }}_event_buckets
+    group by
+        {{ key }},
+        entered_on
+    {%- for days in plan.window_lengths %},
+        left_{{ days }}d_on
+    {%- endfor %}
 ),
 
 {{ name }}_changes as (
-    -- An event enters every window it is still inside on the day it becomes known ...
+    -- An event enters the windows it is still inside at the bucket it became known in ...
     select
         {{ key }},
-        greatest(known_date, first_date) as change_date,
+        entered_on as as_of_date,
     {%- for column in columns.sums %}
         {%- if column.days %}
         case
-            when known_date < {{ pit_add_days('event_date', column.days) }} then {{ column.measure }}
+            when left_{{ column.days }}d_on is null or entered_on < left_{{ column.days }}d_on
+                then {{ column.measure }}
         end as {{ column.name }},
         {%- else %}
         {{ column.measure }} as {{ column.name }},
@@ -102,16 +135,16 @@
         cast(null as integer) as {{ column.name }},
     {%- endfor %}
     {%- for column in columns.latest %}
-        case when {{ column.measure }} > 0 then event_date end as {{ column.name }},
+        {{ column.name }},
     {%- endfor %}
         1 as change_count
-    from {{ name }}_dated_events
+    from {{ name }}_event_groups
 {%- for days in plan.window_lengths %}
     union all
-    -- ... and leaves the {{ days }}-day windows on event_date + {{ days }}.
+    -- ... and leaves the {{ days }}-day windows at the bucket of event_date + {{ days }}.
     select
         {{ key }},
-        greatest({{ pit_add_days('event_date', days) }}, first_date) as change_date,
+        left_{{ days }}d_on as as_of_date,
     {%- for column in columns.sums %}
         {%- if column.days == days %}
         -{{ column.measure }} as {{ column.name }},
@@ -126,70 +159,51 @@
         cast(null as date) as {{ column.name }},
     {%- endfor %}
         1 as change_count
-    from {{ name }}_dated_events
-    where known_date < {{ pit_add_days('event_date', days) }}
+    from {{ name }}_event_groups
+    where entered_on < left_{{ days }}d_on
 {%- endfor %}
 {%- if intervals %}
-{%- for sign in ['', '-'] %}
+{%- for edge in ['start', 'end'] %}
     union all
-    -- Distinct keys: +1 from the interval's start, -1 from its end.
+    -- Distinct keys: +1 from the bucket of the interval's start, -1 from its end's.
     select
         {{ name }}_intervals.{{ key }},
-        greatest({{ name }}_intervals.{{ 'start_date' if sign == '' else 'end_date' }}, {{ name }}_entity_starts.first_date) as change_date,
+        {{ name }}_edges.as_of_date,
     {%- for column in columns.sums %}
         cast(null as {{ column.data_type }}) as {{ column.name }},
     {%- endfor %}
     {%- for column in columns.distinct %}
-        {{ sign }}{{ name }}_intervals.{{ column.name }} as {{ column.name }},
+        {{ '-' if edge == 'end' }}{{ name }}_intervals.{{ column.name }} as {{ column.name }},
     {%- endfor %}
     {%- for column in columns.latest %}
         cast(null as date) as {{ column.name }},
     {%- endfor %}
         1 as change_count
-    from {{ name }}_intervals
+    from {{ intervals }} as {{ name }}_intervals
     inner join {{ name }}_entity_starts
         on {{ name }}_intervals.{{ key }} = {{ name }}_entity_starts.{{ key }}
-    {%- if sign == '-' %}
-    where {{ name }}_intervals.end_date is not null
-    {%- endif %}
+    inner join {{ name }}_buckets as {{ name }}_edges
+        on greatest({{ name }}_intervals.{{ edge }}_date, {{ name }}_entity_starts.first_as_of_date)
+            = {{ name }}_edges.calendar_date
 {%- endfor %}
-{%- endif %}
-{%- if output == 'history' %}
-    union all
-    -- Every entity has a row from its first date, changed or not.
-    select
-        {{ key }},
-        first_date as change_date,
-    {%- for column in columns.sums + columns.distinct %}
-        cast(null as {{ column.data_type }}) as {{ column.name }},
-    {%- endfor %}
-    {%- for column in columns.latest %}
-        cast(null as date) as {{ column.name }},
-    {%- endfor %}
-        0 as change_count
-    from {{ name }}_entity_starts
 {%- endif %}
 ),
 
--- Changes collapse to the spine dates they show on; those after the last date never show.
 {{ name }}_changes_on_spine as (
     select
-        {{ name }}_changes.{{ key }},
-        {{ name }}_day_to_as_of.as_of_date,
+        {{ key }},
+        as_of_date,
     {#- Narrow types: running sums over DECIMAL(38)/HUGEINT (what sum() returns) are many times slower. #}
-    {%- for column in columns.sums + columns.distinct %}
-        cast(sum({{ name }}_changes.{{ column.name }}) as {{ column.data_type }}) as {{ column.name }},
+    {%- for column in running %}
+        cast(sum({{ column.name }}) as {{ column.data_type }}) as {{ column.name }},
     {%- endfor %}
     {%- for column in columns.latest %}
-        max({{ name }}_changes.{{ column.name }}) as {{ column.name }},
+        max({{ column.name }}) as {{ column.name }},
     {%- endfor %}
-        cast(sum({{ name }}_changes.change_count) as integer) as change_count
+        cast(sum(change_count) as integer) as change_count
     from {{ name }}_changes
-    inner join {{ name }}_day_to_as_of
-        on {{ name }}_changes.change_date = {{ name }}_day_to_as_of.calendar_date
-    group by {{ name }}_changes.{{ key }}, {{ name }}_day_to_as_of.as_of_date
+    group by {{ key }}, as_of_date
 ),
-{%- if output == 'grid' %}
 
 {{ name }}_grid as (
     select
@@ -197,25 +211,22 @@
         {{ name }}_spine.as_of_date
     from {{ name }}_entity_starts
     inner join {{ name }}_spine
-        on {{ name }}_spine.as_of_date >= {{ name }}_entity_starts.first_date
+        on {{ name }}_spine.as_of_date >= {{ name }}_entity_starts.first_as_of_date
 ),
 
 {{ name }} as (
     select
         {{ name }}_grid.{{ key }},
-        {{ name }}_grid.as_of_date,
-    {#- One list, so the last column has no comma whichever kinds the spec has. #}
-    {%- for column in columns.sums + columns.distinct + columns.latest %}
-        {%- if column in columns.latest %}
-        max({{ name }}_changes_on_spine.{{ column.name }}) over {{ name }}_history as {{ column.name }}
-        {%- else %}
+    {%- for column in running %}
         cast(
             sum(coalesce({{ name }}_changes_on_spine.{{ column.name }}, 0)) over {{ name }}_history
             as {{ column.data_type }}
-        ) as {{ column.name }}
-        {%- endif %}
-        {{- ',' if not loop.last }}
+        ) as {{ column.name }},
     {%- endfor %}
+    {%- for column in columns.latest %}
+        max({{ name }}_changes_on_spine.{{ column.name }}) over {{ name }}_history as {{ column.name }},
+    {%- endfor %}
+        {{ name }}_grid.as_of_date
     from {{ name }}_grid
     left join {{ name }}_changes_on_spine
         on {{ name }}_grid.{{ key }} = {{ name }}_changes_on_spine.{{ key }}
@@ -226,30 +237,4 @@
         rows between unbounded preceding and current row
     )
 )
-{%- else %}
-
-{{ name }} as (
-    select
-        {{ key }},
-        as_of_date as valid_from_date,
-        lead(as_of_date) over ({{ name }}_order) as valid_to_date,
-    {%- for column in columns.sums + columns.distinct + columns.latest %}
-        {%- if column in columns.latest %}
-        max({{ column.name }}) over {{ name }}_history as {{ column.name }}
-        {%- else %}
-        cast(sum(coalesce({{ column.name }}, 0)) over {{ name }}_history as {{ column.data_type }})
-            as {{ column.name }}
-        {%- endif %}
-        {{- ',' if not loop.last }}
-    {%- endfor %}
-    from {{ name }}_changes_on_spine
-    window
-        {{ name }}_order as (partition by {{ key }} order by as_of_date),
-        {{ name }}_history as (
-            partition by {{ key }}
-            order by as_of_date
-            rows between unbounded preceding and current row
-        )
-)
-{%- endif %}
 {%- endmacro %}

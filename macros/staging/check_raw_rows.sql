@@ -1,43 +1,97 @@
 {#
-    The body of a base model: every raw row of `source('shop', table_name)`, with the JSON of
-    the raw row and the first quarantine rule it breaks (`quarantine_rule`, null when staged).
+    The body of a base model: every raw row of `source('shop', table_name)`, identified by its
+    file and row number, with the first quarantine rule it breaks (`quarantine_rule`, null when
+    staged) and the column the rule is about. The rules are derived from the table's declared
+    domains (shop_raw_domains) by domain_rules, in the order documented there.
 
-    - lookups: tables a rule consults, each {alias, relation, columns, on[, where]}; they are
-      imported as CTEs and left-joined to the raw rows (at most one match per row: the
-      lookups select distinct keys).
-    - rules: [{name, when}] in the order they are checked (see first_failing_rule).
-    - key_columns: the grain; among rows passing every rule, later copies of a key are
-      quarantined as duplicate_key (see quarantine_duplicates).
-    - raw_row_json: how the raw row is serialised; override it to pseudonymise PII.
+    What the base table keeps: the declared columns, already in their staged types (timestamps
+    as naive UTC, money as DECIMAL(18,2) for staged rows; a quarantined row's money may not be
+    castable, e.g. NaN), PII pseudonymised as its domain says (email -> email_hash, full_name
+    dropped, review_text -> review_text_length), and the raw row as pseudonymised JSON for
+    quarantined rows only. So no raw PII is persisted, each value is converted once, and the
+    expensive JSON is built for the 0.5% of rows that need it, not for every row. The staging
+    models are views renaming the staged rows' columns.
 #}
-{% macro check_raw_rows(table_name, key_columns, rules, lookups=[], raw_row_json='to_json(source)') %}
+{% macro check_raw_rows(table_name) %}
+{%- set domains = shop_raw_domains() -%}
+{%- set spec = domains[table_name] -%}
+{%- set lookups = domain_lookups(table_name, domains) -%}
+{%- set rules = domain_rules(table_name, domains) -%}
+{%- set content_columns = [] -%}
+{%- for column in spec.columns if column != '_loaded_at' -%}
+    {%- do content_columns.append('source.' ~ column) -%}
+{%- endfor -%}
 with
 
 source as (
     select * from {{ source('shop', table_name) }}
 ),
+
+-- Per file, not per row: the file's label and its partition's day (a regex per row is slow).
+source_files as (
+    select
+        filename,
+        {{ file_label('filename') }} as file_label,
+        partition_start,
+        {{ dateadd('day', 1, 'partition_start') }} as partition_end
+    from (
+        select filename, {{ partition_start('filename') }} as partition_start
+        from (select distinct filename from source) as distinct_files
+    ) as files
+),
 {% for lookup in lookups %}
 {{ lookup.alias }} as (
-    select {{ lookup.columns }} from {{ lookup.relation }}
-    {%- if lookup.where %}
-    where {{ lookup.where }}
-    {%- endif %}
+    {{ lookup.sql }}
 ),
 {% endfor %}
 row_checked as (
     select
-        source.*,
-        {{ raw_row_json }} as raw_row_json,
-        {{ first_failing_rule(rules) }} as row_rule,
+        source_files.file_label || ':' || cast(source.file_row_number as {{ dbt.type_string() }}) as raw_row_id,
+        {%- for column in spec.columns %}
+        source.{{ column }},
+        {%- endfor %}
+        {{ row_fingerprint(content_columns) }} as row_fingerprint,
+        {{ first_failing_rule(rules) }} as row_rule
     from source
+    inner join source_files
+        on source.filename = source_files.filename
     {%- for lookup in lookups %}
     left join {{ lookup.alias }}
         on {{ lookup.on }}
     {%- endfor %}
 ),
 
+{{ quarantine_duplicates('row_checked', spec.key) }},
+{%- set checked = namespace(relation='deduplicated') %}
+{% for unique in spec.get('unique', []) %}
+unique_{{ loop.index }} as (
+    {{ quarantine_repeats(checked.relation, unique.columns, unique.rule, spec.key) }}
+),
+{%- set checked.relation = 'unique_' ~ loop.index %}
+{% endfor %}
+
 final as (
-    {{ quarantine_duplicates('row_checked', key_columns) }}
+    select
+        raw_row_id,
+        {%- for column, domain in spec.columns.items() %}
+        {%- if domain.pii == 'hash' %}
+        {{ hash_pii(column) }} as {{ column }}_hash,
+        {%- elif domain.pii == 'length' %}
+        coalesce(length({{ column }}), 0) as {{ column }}_length,
+        {%- elif domain.type == 'timestamp' %}
+        {{ to_utc(column) }} as {{ column }},
+        {%- elif domain.type == 'double' %}
+        case when quarantine_ref is null then {{ to_money(column) }} end as {{ column }},
+        {%- elif domain.pii != 'drop' %}
+        {{ column }},
+        {%- endif %}
+        {%- endfor %}
+        {{ split_part('quarantine_ref', "'|'", 1) }} as quarantine_rule,
+        nullif({{ split_part('quarantine_ref', "'|'", 2) }}, '') as quarantine_column,
+        case
+            when quarantine_ref is not null then {{ pseudonymised_row_json(spec.columns) }}
+        end as raw_row_json
+    from {{ checked.relation }}
 )
 
 select * from final

@@ -1,8 +1,8 @@
--- depends_on: {{ ref('int_feature_dates_requested') }}
 -- The engine's two strategies agree: on every requested as-of date, feat_customer_daily (a view
 -- computing from the known events at query time) returns exactly the rows of
 -- int_customer_features_requested (running sums over the requested dates). Fails with the rows
 -- that differ, from either side.
+-- depends_on: {{ ref('int_feature_dates_requested') }}
 {%- set requested_dates = [] %}
 {%- if execute %}
     {%- set result = run_query('select cast(as_of_date as varchar) from ' ~ ref('int_feature_dates_requested')) %}

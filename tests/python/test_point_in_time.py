@@ -132,22 +132,30 @@ def rebuilt_with_late_rows(built_warehouse, tmp_path_factory) -> Path:
     return db_path
 
 
-def changed_feature_rows(original: Path, rebuilt: Path, date_filter: str) -> int:
-    with duckdb.connect() as con:
-        con.execute(f"attach '{original}' as original (read_only)")
-        con.execute(f"attach '{rebuilt}' as rebuilt (read_only)")
+def read_feature_rows(db_path: Path, date_filter: str):
+    """feat_customer_daily rows matching the filter, read from the warehouse file itself.
+
+    Each warehouse is opened on its own: feat_customer_daily is a view whose SQL names its own
+    database, so it cannot be read through an ATTACH under another name.
+    """
+    with duckdb.connect(str(db_path), read_only=True) as con:
         return con.execute(
-            f"""
+            f"select * from feat_customer_daily where {date_filter}"  # noqa: S608 - a constant
+        ).to_arrow_table()
+
+
+def changed_feature_rows(original: Path, rebuilt: Path, date_filter: str) -> int:
+    original_rows = read_feature_rows(original, date_filter)  # noqa: F841 - read by DuckDB
+    rebuilt_rows = read_feature_rows(rebuilt, date_filter)  # noqa: F841 - read by DuckDB
+    with duckdb.connect() as con:
+        return con.execute(
+            """
             select count(*) from (
-                (select * from original.feat_customer_daily where {date_filter}
-                 except all
-                 select * from rebuilt.feat_customer_daily where {date_filter})
+                (select * from original_rows except all select * from rebuilt_rows)
                 union all
-                (select * from rebuilt.feat_customer_daily where {date_filter}
-                 except all
-                 select * from original.feat_customer_daily where {date_filter})
+                (select * from rebuilt_rows except all select * from original_rows)
             )
-            """  # noqa: S608 - the filter is a constant of this module
+            """
         ).fetchone()[0]
 
 

@@ -1,7 +1,9 @@
--- One row per customer, event date and known date: the summed measures of the customer
--- feature spec (features/customers.yml) of the events that happened on event_date and became
--- known on known_date (pit_known_date: the UTC date the last raw row they need landed, never
--- before they happened). Every windowed and lifetime sum is computed from this table.
+-- One row per customer, event kind, event date and known date: the summed measures of the
+-- customer feature spec (features/customers.yml) of the events of that kind that happened on
+-- event_date and became known on known_date (pit_known_date: the UTC date the last raw row they
+-- need landed, never before they happened). Every windowed and lifetime sum of the customer
+-- features is computed from this table. Each kind is aggregated on its own (a few measures
+-- each) and the kinds are stacked: no wide aggregate over every measure.
 with
 
 orders as (
@@ -28,67 +30,138 @@ reviews as (
     select * from {{ ref('stg_shop__reviews') }}
 ),
 
-order_events as (
+dated_orders as (
     select
         customer_id,
         cast(ordered_at as date) as event_date,
-        {{ pit_known_date('loaded_at', 'cast(ordered_at as date)') }} as known_date,
-        {{ pit_measure_columns('customer', {'orders': '1'}) }}
+        {{ pit_known_date('loaded_at', 'cast(ordered_at as date)') }} as known_date
     from orders
     where not is_cancelled
 ),
 
 -- Net sales are line values on the order date minus refunds on the return date (docs: net_sales).
-line_events as (
+dated_lines as (
     select
         customer_id,
         order_date as event_date,
         {{ pit_known_date('known_at', 'order_date') }} as known_date,
-        {{ pit_measure_columns('customer', {
-            'order_value': 'net_sales_eur', 'net_sales': 'net_sales_eur', 'units': 'quantity'}) }}
+        net_sales_eur,
+        quantity
     from order_lines
     where not is_cancelled
+),
+
+dated_refunds as (
+    select
+        customer_id,
+        return_date as event_date,
+        {{ pit_known_date('known_at', 'return_date') }} as known_date,
+        refund_eur
+    from refunds
+),
+
+dated_sessions as (
+    select
+        customer_id,
+        cast(started_at as date) as event_date,
+        {{ pit_known_date('loaded_at', 'cast(started_at as date)') }} as known_date
+    from sessions
+    where not is_anonymous
+),
+
+dated_reviews as (
+    select
+        customer_id,
+        cast(created_at as date) as event_date,
+        {{ pit_known_date('loaded_at', 'cast(created_at as date)') }} as known_date,
+        rating
+    from reviews
+),
+
+order_events as (
+    select
+        customer_id,
+        'order' as event_kind,
+        event_date,
+        known_date,
+        {{ pit_measure_columns('customer', {'orders': 'count(*)'}) }}
+    from dated_orders
+    group by customer_id, event_date, known_date
+),
+
+line_events as (
+    select
+        customer_id,
+        'order_line' as event_kind,
+        event_date,
+        known_date,
+        {{ pit_measure_columns('customer', {
+            'order_value': 'sum(net_sales_eur)',
+            'net_sales': 'sum(net_sales_eur)',
+            'units': 'sum(quantity)'}) }}
+    from dated_lines
+    group by customer_id, event_date, known_date
 ),
 
 refund_events as (
     select
         customer_id,
-        return_date as event_date,
-        {{ pit_known_date('known_at', 'return_date') }} as known_date,
-        {{ pit_measure_columns('customer', {'net_sales': '-refund_eur'}) }}
-    from refunds
+        'refund' as event_kind,
+        event_date,
+        known_date,
+        {{ pit_measure_columns('customer', {'net_sales': '-sum(refund_eur)'}) }}
+    from dated_refunds
+    group by customer_id, event_date, known_date
 ),
 
 -- Returned units count against the purchase they undo: event date = the order's date.
 returned_unit_events as (
     select
         customer_id,
+        'returned_units' as event_kind,
         order_date as event_date,
         known_date,
-        {{ pit_measure_columns('customer', {'returned_units': 'returned_units'}) }}
+        {{ pit_measure_columns('customer', {'returned_units': 'sum(returned_units)'}) }}
     from returned_units
+    group by customer_id, order_date, known_date
 ),
 
 session_events as (
     select
         customer_id,
-        cast(started_at as date) as event_date,
-        {{ pit_known_date('loaded_at', 'cast(started_at as date)') }} as known_date,
-        {{ pit_measure_columns('customer', {'sessions': '1'}) }}
-    from sessions
-    where not is_anonymous
+        'session' as event_kind,
+        event_date,
+        known_date,
+        {{ pit_measure_columns('customer', {'sessions': 'count(*)'}) }}
+    from dated_sessions
+    group by customer_id, event_date, known_date
+),
+
+-- A day with logged-in sessions is one event, known when its first session landed: summed over
+-- a window it counts distinct active days.
+active_day_events as (
+    select
+        customer_id,
+        'active_day' as event_kind,
+        event_date,
+        min(known_date) as known_date,
+        {{ pit_measure_columns('customer', {'active_days': '1'}) }}
+    from dated_sessions
+    group by customer_id, event_date
 ),
 
 review_events as (
     select
         customer_id,
-        cast(created_at as date) as event_date,
-        {{ pit_known_date('loaded_at', 'cast(created_at as date)') }} as known_date,
-        {{ pit_measure_columns('customer', {'reviews': '1', 'rating_sum': 'rating'}) }}
-    from reviews
+        'review' as event_kind,
+        event_date,
+        known_date,
+        {{ pit_measure_columns('customer', {'reviews': 'count(*)', 'rating_sum': 'sum(rating)'}) }}
+    from dated_reviews
+    group by customer_id, event_date, known_date
 ),
 
-unioned as (
+final as (
     select * from order_events
     union all
     select * from line_events
@@ -99,21 +172,9 @@ unioned as (
     union all
     select * from session_events
     union all
+    select * from active_day_events
+    union all
     select * from review_events
-),
-
-final as (
-    select
-        customer_id,
-        event_date,
-        known_date,
-    {%- set plan = feature_spec('customer') %}
-    {%- for measure in plan.sum_measures %}
-        cast(sum({{ measure }}) as {{ plan.measures[measure].data_type }}) as {{ measure }}
-        {{- ',' if not loop.last }}
-    {%- endfor %}
-    from unioned
-    group by customer_id, event_date, known_date
 )
 
 select * from final

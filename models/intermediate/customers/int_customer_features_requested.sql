@@ -26,7 +26,6 @@ entities as (
     entities='entities',
     spine='requested_dates',
     intervals=ref('int_customer_presence_intervals'),
-    output='grid',
     name='running'
 ) }},
 

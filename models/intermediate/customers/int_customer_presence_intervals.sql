@@ -1,5 +1,5 @@
 -- Distinct counts of the customer feature spec as presence intervals: one row per interval in
--- which a distinct key (a purchased category, a day with a logged-in session) is inside a
+-- which a distinct key (a purchased product category) is inside a
 -- window; the row adds 1 to its `distinct_<measure>_<N>d` column on every as-of date in
 -- [start_date, end_date). See pit_distinct_intervals.
 with
@@ -10,10 +10,6 @@ order_lines as (
 
 products as (
     select * from {{ ref('stg_shop__products') }}
-),
-
-sessions as (
-    select * from {{ ref('stg_shop__web_sessions') }}
 ),
 
 category_events as (
@@ -29,21 +25,8 @@ category_events as (
     where not order_lines.is_cancelled
 ),
 
-active_day_events as (
-    select
-        customer_id,
-        'active_day' as measure,
-        cast(cast(started_at as date) as varchar) as distinct_key,
-        cast(started_at as date) as event_date,
-        {{ pit_known_date('loaded_at', 'cast(started_at as date)') }} as known_date
-    from sessions
-    where not is_anonymous
-),
-
 keyed_events as (
     select * from category_events
-    union all
-    select * from active_day_events
 ),
 
 {{ pit_distinct_intervals('customer', 'keyed_events', name='intervals') }},

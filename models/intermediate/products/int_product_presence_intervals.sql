@@ -1,7 +1,7 @@
--- Distinct counts of the product feature spec as presence intervals: one row per interval in
--- which a buyer (a customer with a line of the product in a non-cancelled order) is inside a
--- distinct-count window; the row adds 1 to its `distinct_<measure>_<N>d` column on every as-of
--- date in [start_date, end_date). See pit_distinct_intervals.
+-- Distinct counts of the product feature spec as presence intervals: one row per product and
+-- interval over which buyers (customers with a line of the product in a non-cancelled order)
+-- are inside a distinct-count window; the row adds their count to `distinct_<measure>_<N>d` on
+-- every as-of date in [start_date, end_date). See pit_distinct_intervals.
 with
 
 order_lines as (

@@ -30,7 +30,6 @@ entities as (
     entities='entities',
     spine='feature_dates',
     intervals=ref('int_product_presence_intervals'),
-    output='grid',
     name='running'
 ) }},
 

@@ -1,3 +1,7 @@
+-- A view: the base table already holds the checked rows in their staged types, so staging
+-- only renames; a table would write every row a second time.
+{{ config(materialized='view') }}
+
 with
 
 checked as (
@@ -8,13 +12,13 @@ checked as (
 final as (
     select
         id as customer_id,
-        {{ hash_pii('email') }} as email_hash,
+        email_hash,
         country as country_code,
         signup_channel,
         marketing_opt_in as is_marketing_opt_in,
-        {{ to_utc('signup_at') }} as signup_at,
-        {{ to_utc('updated_at') }} as updated_at,
-        {{ to_utc('_loaded_at') }} as loaded_at,
+        signup_at,
+        updated_at,
+        _loaded_at as loaded_at
     from checked
 )
 

@@ -1,3 +1,7 @@
+-- A view: the base table already holds the checked rows in their staged types, so staging
+-- only renames; a table would write every row a second time.
+{{ config(materialized='view') }}
+
 with
 
 checked as (
@@ -12,9 +16,9 @@ final as (
         product_id,
         line_number,
         quantity,
-        {{ to_money('unit_price') }} as unit_price,
-        {{ to_money('coalesce(discount_amount, 0)') }} as discount_amount,
-        {{ to_utc('_loaded_at') }} as loaded_at,
+        unit_price,
+        coalesce(discount_amount, cast(0 as decimal(18, 2))) as discount_amount,
+        _loaded_at as loaded_at
     from checked
 )
 

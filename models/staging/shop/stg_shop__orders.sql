@@ -1,3 +1,7 @@
+-- A view: the base table already holds the checked rows in their staged types, so staging
+-- only renames; a table would write every row a second time.
+{{ config(materialized='view') }}
+
 with
 
 checked as (
@@ -13,12 +17,12 @@ final as (
         status as order_status,
         currency as currency_code,
         discount_code,
-        {{ to_money('shipping_amount') }} as shipping_amount,
-        {{ to_money('tax_amount') }} as tax_amount,
+        shipping_amount,
+        tax_amount,
         status = 'cancelled' as is_cancelled,
         discount_code is not null as has_discount_code,
-        {{ to_utc('ordered_at') }} as ordered_at,
-        {{ to_utc('_loaded_at') }} as loaded_at,
+        ordered_at,
+        _loaded_at as loaded_at
     from checked
 )
 

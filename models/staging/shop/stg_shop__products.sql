@@ -1,3 +1,7 @@
+-- A view: the base table already holds the checked rows in their staged types, so staging
+-- only renames; a table would write every row a second time.
+{{ config(materialized='view') }}
+
 with
 
 checked as (
@@ -12,9 +16,9 @@ final as (
         category,
         subcategory,
         brand,
-        {{ to_money('list_price') }} as list_price_eur,
-        {{ to_utc('launched_at') }} as launched_at,
-        {{ to_utc('_loaded_at') }} as loaded_at,
+        list_price as list_price_eur,
+        launched_at,
+        _loaded_at as loaded_at
     from checked
 )
 

@@ -15,9 +15,11 @@ quarantined_{{ table_name }} as (
     select
         '{{ table_name }}' as source_table,
         {{ raw_key }} as raw_key,
+        raw_row_id,
         quarantine_rule,
+        quarantine_column,
         raw_row_json,
-        {{ to_utc('_loaded_at') }} as loaded_at,
+        _loaded_at as loaded_at
     from {{ ref('base_shop__' ~ table_name) }}
     where quarantine_rule is not null
 ),
@@ -41,9 +43,11 @@ final as (
         ) as quarantined_row_id,
         source_table,
         raw_key,
+        raw_row_id,
         quarantine_rule,
+        quarantine_column,
         raw_row_json,
-        loaded_at,
+        loaded_at
     from unioned
 )
 

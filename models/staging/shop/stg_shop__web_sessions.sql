@@ -1,3 +1,7 @@
+-- A view: the base table already holds the checked rows in their staged types, so staging
+-- only renames; a table would write every row a second time.
+{{ config(materialized='view') }}
+
 with
 
 checked as (
@@ -13,8 +17,8 @@ final as (
         pages_viewed,
         coalesce(len(viewed_product_ids), 0) as products_viewed,
         customer_id is null as is_anonymous,
-        {{ to_utc('started_at') }} as started_at,
-        {{ to_utc('_loaded_at') }} as loaded_at,
+        started_at,
+        _loaded_at as loaded_at
     from checked
 )
 

@@ -62,6 +62,8 @@ def column_entries(spec: Spec, carrier: Carrier) -> list[dict[str, Any]]:
     }
     if carrier.constraints:
         key["constraints"] = [{"type": "not_null"}]
+    if carrier.unique_key:  # one row per entity: the key is the grain
+        key["data_tests"] = ["unique", "not_null"]
     entries = [key]
     for feature in spec.published:
         entry: dict[str, Any] = {

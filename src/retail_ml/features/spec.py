@@ -68,6 +68,7 @@ class Carrier:
     extra_columns: tuple[str, ...] = ()
     constraints: bool = True
     tests: bool = False
+    unique_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,7 @@ def load_spec(path: Path) -> Spec:
             extra_columns=tuple(item.get("extra_columns", ())),
             constraints=bool(item.get("constraints", True)),
             tests=bool(item.get("tests", False)),
+            unique_key=bool(item.get("unique_key", False)),
         )
         for item in raw.get("carriers") or []
     )

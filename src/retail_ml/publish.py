@@ -1,0 +1,346 @@
+"""Write-audit-publish: copy the public models of a green build into the published warehouse.
+
+`dbt build` writes the private warehouse (`RETAIL_ML_DB_PATH`): every layer, including staging
+and the build's own scratch relations (`__dbt_tmp`, `__dbt_backup`). Analysts and BI tools read
+`warehouse/published/` instead, which this module replaces only after a fully green build:
+
+- `retail_ml.duckdb`: the models with `access: public` (read from dbt's manifest.json), copied
+  into a new DuckDB file under a temporary name, checkpointed, made read-only and swapped in with
+  `os.replace`. A reader holding the previous file open keeps reading it (the rename does not
+  touch its inode) and never blocks a build; the next connection sees the new file.
+- A public model materialised as a view (`feat_customer_daily` computes any date at query time)
+  is re-created over copies of the tables it reads: public ones are in `main` anyway, the others
+  are copied into the schema `internal` (read by the view, not meant to be queried directly).
+- `parquet/<table>.parquet`: every public table for any SQL client, each file swapped in by
+  `os.replace`. Views are not exported (a view such as feat_customer_daily is every customer x
+  every day; read it from the DuckDB file with a filter on `as_of_date`).
+- `_published.json`: when, from which dbt invocation, which relations and row counts.
+
+A build that is not fully green (any error, failed test or skipped node, or a public model it
+did not build) publishes nothing: the previous published copy stays byte-identical.
+
+    python -m retail_ml.publish --db warehouse/retail_ml.duckdb --target-path target
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import stat
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+PUBLISHED_FILE_NAME = "retail_ml.duckdb"
+INTERNAL_SCHEMA = "internal"
+# "no-op": exposures (and other nodes with nothing to run) in run_results.json.
+GREEN_STATUSES = frozenset({"success", "pass", "warn", "no-op"})
+# Relations dbt's materialisations create while they swap tables; never published, and dropped
+# from the private warehouse after a build (cleanup_scratch_relations).
+SCRATCH_MARKERS = ("__dbt_tmp", "__dbt_backup")
+
+
+class NotPublishable(RuntimeError):
+    """The build is not fully green (or its artefacts are missing): nothing was published."""
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A model relation to publish: where it lives in the private warehouse and how to copy it."""
+
+    unique_id: str
+    name: str
+    schema: str
+    materialized: str
+    relation_name: str
+    compiled_code: str = ""
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def is_view(self) -> bool:
+        return self.materialized == "view"
+
+
+@dataclass(frozen=True)
+class PublishPlan:
+    """What goes into the published file: public tables and views in `main`, and the non-public
+    tables the public views read in `internal`."""
+
+    public_tables: tuple[Relation, ...]
+    public_views: tuple[Relation, ...]
+    internal_tables: tuple[Relation, ...] = ()
+    internal_views: tuple[Relation, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """Where the published copy is and what it holds (relation -> row count; None for views)."""
+
+    db_path: Path
+    parquet_dir: Path
+    row_counts: dict[str, int | None] = field(default_factory=dict)
+
+    def one_line(self) -> str:
+        tables = sum(1 for count in self.row_counts.values() if count is not None)
+        views = len(self.row_counts) - tables
+        return (f"PUBLISHED {tables} tables and {views} view(s) of the green build to "
+                f"{self.db_path} (+ Parquet in {self.parquet_dir})")
+
+
+def _relation(node: Mapping[str, Any]) -> Relation:
+    return Relation(
+        unique_id=node["unique_id"],
+        name=node.get("alias") or node["name"],
+        schema=node["schema"],
+        materialized=node["config"]["materialized"],
+        relation_name=node.get("relation_name") or "",
+        compiled_code=node.get("compiled_code") or "",
+        depends_on=tuple(node.get("depends_on", {}).get("nodes", [])),
+    )
+
+
+def is_scratch(name: str) -> bool:
+    """True for dbt's temporary/backup relations (`<model>__dbt_tmp<…>`, `<model>__dbt_backup`)."""
+    return any(marker in name for marker in SCRATCH_MARKERS)
+
+
+def plan_publication(manifest: Mapping[str, Any]) -> PublishPlan:
+    """The relations to publish, from dbt's manifest: models with `access: public`, and the
+    non-public models (transitively) read by the public views. Ephemeral models are inlined by
+    dbt and not relations; scratch relations are never part of the plan."""
+    nodes = manifest["nodes"]
+    public = [
+        node for node in nodes.values()
+        if node["resource_type"] == "model" and node.get("access") == "public"
+        and node["config"]["materialized"] != "ephemeral"
+    ]
+    public_ids = {node["unique_id"] for node in public}
+    internal: dict[str, Relation] = {}
+    pending = [dep for node in public if node["config"]["materialized"] == "view"
+               for dep in node.get("depends_on", {}).get("nodes", [])]
+    while pending:
+        unique_id = pending.pop()
+        if unique_id in public_ids or unique_id in internal or unique_id not in nodes:
+            continue
+        node = nodes[unique_id]
+        if node["resource_type"] not in {"model", "seed", "snapshot"}:
+            continue
+        internal[unique_id] = _relation(node)
+        if node["config"]["materialized"] == "view":
+            pending.extend(node.get("depends_on", {}).get("nodes", []))
+    relations = sorted((_relation(node) for node in public), key=lambda r: r.name)
+    for relation in [*relations, *internal.values()]:
+        if is_scratch(relation.name):
+            raise NotPublishable(f"refusing to publish a scratch relation: {relation.name}")
+    internal_sorted = sorted(internal.values(), key=lambda r: r.name)
+    return PublishPlan(
+        public_tables=tuple(r for r in relations if not r.is_view),
+        public_views=tuple(r for r in relations if r.is_view),
+        internal_tables=tuple(r for r in internal_sorted if not r.is_view),
+        internal_views=tuple(r for r in internal_sorted if r.is_view),
+    )
+
+
+def build_failures(run_results: Mapping[str, Any], plan: PublishPlan) -> list[str]:
+    """Why this build may not be published (empty when it is fully green): every node of the
+    run must have succeeded, and every public model must have been (re)built by it."""
+    results = run_results.get("results", [])
+    problems = [
+        f"{result['unique_id']}: {result['status']}"
+        for result in results if result["status"] not in GREEN_STATUSES
+    ]
+    built = {result["unique_id"] for result in results if result["status"] in GREEN_STATUSES}
+    problems += [
+        f"{relation.unique_id}: not built by this run"
+        for relation in (*plan.public_tables, *plan.public_views)
+        if relation.unique_id not in built
+    ]
+    return problems
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def view_sql(view: Relation, placement: Mapping[str, str]) -> str:
+    """The view's compiled SELECT with every relation it reads pointing at its published copy
+    (`main."x"` or `internal."x"`, no catalog: the file may be opened or attached under any
+    name). Fails if a reference to the private warehouse would remain."""
+    sql = view.compiled_code
+    if not sql:
+        raise NotPublishable(f"{view.unique_id} has no compiled SQL in the manifest")
+    for relation_name, target in sorted(placement.items(), key=lambda kv: -len(kv[0])):
+        sql = sql.replace(relation_name, target)
+    return sql
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection, schema: str,
+                 tables: Iterable[Relation]) -> dict[str, int]:
+    counts = {}
+    for table in tables:
+        target = f"{_quote(schema)}.{_quote(table.name)}"
+        con.execute(f"create table {target} as select * from "  # noqa: S608 - manifest names
+                    f"private.{_quote(table.schema)}.{_quote(table.name)}")
+        counts[table.name] = con.execute(f"select count(*) from {target}").fetchone()[0]  # noqa: S608
+    return counts
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
+    """Keeps the descriptions dbt persisted (persist_docs) on the published tables and columns."""
+    wanted = list(names)
+    if not wanted:
+        return
+    rows = con.execute(
+        "select table_name, comment from duckdb_tables() where database_name = 'private'"
+        " and schema_name = 'main' and comment is not null and list_contains(?, table_name)",
+        [wanted]).fetchall()
+    for table, comment in rows:
+        con.execute(f"comment on table main.{_quote(table)} is {_literal(comment)}")
+    rows = con.execute(
+        "select c.table_name, c.column_name, c.comment from duckdb_columns() as c"
+        " inner join duckdb_tables() as t on c.table_oid = t.table_oid"
+        " where c.database_name = 'private' and c.schema_name = 'main'"
+        " and c.comment is not null and list_contains(?, c.table_name)", [wanted]).fetchall()
+    for table, column, comment in rows:
+        con.execute(f"comment on column main.{_quote(table)}.{_quote(column)}"
+                    f" is {_literal(comment)}")
+
+
+def publish(
+    private_db: Path,
+    manifest: Mapping[str, Any],
+    run_results: Mapping[str, Any],
+    published_dir: Path,
+) -> PublishResult:
+    """Publishes the public models of a fully green build (see the module docstring).
+
+    Raises NotPublishable, leaving `published_dir` untouched, when the build is not green. The
+    private warehouse is only read (attached read-only).
+    """
+    plan = plan_publication(manifest)
+    problems = build_failures(run_results, plan)
+    if problems:
+        raise NotPublishable(f"{len(problems)} node(s) not green, e.g. {problems[0]}")
+    published_dir.mkdir(parents=True, exist_ok=True)
+    final_db = published_dir / PUBLISHED_FILE_NAME
+    parquet_dir = published_dir / "parquet"
+    token = f"{os.getpid()}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+    temp_db = published_dir / f".{PUBLISHED_FILE_NAME}.tmp-{token}"
+    temp_parquet = published_dir / f".parquet.tmp-{token}"
+    temp_parquet.mkdir()
+    placement = {r.relation_name: f"main.{_quote(r.name)}"
+                 for r in (*plan.public_tables, *plan.public_views)}
+    placement |= {r.relation_name: f"{INTERNAL_SCHEMA}.{_quote(r.name)}"
+                  for r in (*plan.internal_tables, *plan.internal_views)}
+    try:
+        with duckdb.connect(str(temp_db)) as con:
+            con.execute(f"attach {_literal(str(private_db))} as private (read_only)")
+            counts: dict[str, int | None] = dict(_copy_tables(con, "main", plan.public_tables))
+            _copy_comments(con, counts)
+            if plan.internal_tables or plan.internal_views:
+                con.execute(f"create schema {INTERNAL_SCHEMA}")
+                _copy_tables(con, INTERNAL_SCHEMA, plan.internal_tables)
+            for view in (*plan.internal_views, *plan.public_views):
+                schema = "main" if view in plan.public_views else INTERNAL_SCHEMA
+                con.execute(f"create view {schema}.{_quote(view.name)} as "
+                            f"{view_sql(view, placement)}")
+                con.execute(f"from {schema}.{_quote(view.name)} limit 0")  # noqa: S608 - binds
+                if view in plan.public_views:
+                    counts[view.name] = None
+            con.execute("detach private")
+            for table in plan.public_tables:
+                con.execute(f"copy main.{_quote(table.name)} to "
+                            f"{_literal(str(temp_parquet / (table.name + '.parquet')))}"
+                            " (format parquet)")
+            con.execute("checkpoint")
+        temp_db.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        os.replace(temp_db, final_db)
+        parquet_dir.mkdir(exist_ok=True)
+        for exported in sorted(temp_parquet.iterdir()):
+            os.replace(exported, parquet_dir / exported.name)
+        for old in parquet_dir.glob("*.parquet"):
+            if old.stem not in counts or counts[old.stem] is None:
+                old.unlink()
+        info = {
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "dbt_invocation_id": run_results.get("metadata", {}).get("invocation_id"),
+            "private_warehouse": str(private_db),
+            "relations": counts,
+        }
+        temp_info = published_dir / f"._published.json.tmp-{token}"
+        temp_info.write_text(json.dumps(info, indent=2) + "\n")
+        os.replace(temp_info, published_dir / "_published.json")
+    finally:
+        temp_db.unlink(missing_ok=True)
+        Path(str(temp_db) + ".wal").unlink(missing_ok=True)
+        shutil.rmtree(temp_parquet, ignore_errors=True)
+    return PublishResult(db_path=final_db, parquet_dir=parquet_dir, row_counts=counts)
+
+
+def cleanup_scratch_relations(db_path: Path) -> list[str]:
+    """Drops dbt's leftover scratch relations (`…__dbt_tmp…`, `…__dbt_backup`) from the private
+    warehouse, e.g. the empty `ml_model_registry__dbt_tmp<timestamp>` table every incremental
+    Python-model build leaves. Call it only when no build is running. Returns what it dropped."""
+    with duckdb.connect(str(db_path)) as con:
+        rows = con.execute(
+            "select schema_name, table_name, 'table' from duckdb_tables()"
+            " where database_name = current_database()"
+            " union all select schema_name, view_name, 'view' from duckdb_views()"
+            " where database_name = current_database() and not internal").fetchall()
+        dropped = []
+        for schema, name, kind in rows:
+            if is_scratch(name):
+                con.execute(f"drop {kind} if exists {_quote(schema)}.{_quote(name)}")
+                dropped.append(f"{schema}.{name}")
+    return dropped
+
+
+def default_published_dir(private_db: Path) -> Path:
+    """`RETAIL_ML_PUBLISHED_DIR`, else `published/` next to the private warehouse."""
+    configured = os.environ.get("RETAIL_ML_PUBLISHED_DIR")
+    return Path(configured) if configured else private_db.parent / "published"
+
+
+def publish_from_target(private_db: Path, target_path: Path, published_dir: Path) -> PublishResult:
+    """publish() with the manifest and run results dbt left in `target_path`."""
+    try:
+        manifest = json.loads((target_path / "manifest.json").read_text())
+        run_results = json.loads((target_path / "run_results.json").read_text())
+    except FileNotFoundError as missing:
+        raise NotPublishable(f"no dbt artefact {missing.filename}") from missing
+    return publish(private_db, manifest, run_results, published_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", type=Path,
+                        default=Path(os.environ.get("RETAIL_ML_DB_PATH",
+                                                    "warehouse/retail_ml.duckdb")))
+    parser.add_argument("--target-path", type=Path, default=Path("target"),
+                        help="dbt's target directory of the build (manifest, run results)")
+    parser.add_argument("--published-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    published_dir = args.published_dir or default_published_dir(args.db)
+    try:
+        result = publish_from_target(args.db, args.target_path, published_dir)
+    except NotPublishable as reason:
+        print(f"NOT PUBLISHED: {reason}; {published_dir} still holds the last green build.")
+        return 1
+    print(result.one_line())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

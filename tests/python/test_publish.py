@@ -1,0 +1,174 @@
+"""Write-audit-publish: what is published, when, and what readers and a second build see.
+
+Unit tests on a hand-made manifest; e2e tests on a copy of the session's built warehouse, with
+two more real builds through `python -m retail_ml.build` (one failing a quality gate, one green)
+while a reader holds the published copy open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from retail_ml.build import acquire_build_lock
+from retail_ml.publish import (
+    NotPublishable,
+    build_failures,
+    plan_publication,
+    publish_from_target,
+    view_sql,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def node(name: str, *, access: str = "protected", materialized: str = "table",
+         depends_on: tuple[str, ...] = (), code: str = "") -> dict:
+    return {
+        "unique_id": f"model.retail_ml.{name}", "name": name, "alias": name, "schema": "main",
+        "resource_type": "model", "access": access, "config": {"materialized": materialized},
+        "relation_name": f'"wh"."main"."{name}"', "compiled_code": code,
+        "depends_on": {"nodes": list(depends_on)},
+    }
+
+
+def manifest_of(*nodes: dict) -> dict:
+    return {"nodes": {n["unique_id"]: n for n in nodes}}
+
+
+def test_the_plan_publishes_public_models_and_what_their_views_read():
+    manifest = manifest_of(
+        node("stg_a"),
+        node("int_b", depends_on=("model.retail_ml.stg_a",)),
+        node("int_v", materialized="view", depends_on=("model.retail_ml.int_b",)),
+        node("feat_t", access="public", depends_on=("model.retail_ml.int_b",)),
+        node("feat_v", access="public", materialized="view",
+             depends_on=("model.retail_ml.int_v", "model.retail_ml.feat_t"),
+             code='select * from "wh"."main"."int_v" join "wh"."main"."feat_t" using (id)'),
+    )
+    plan = plan_publication(manifest)
+    assert [r.name for r in plan.public_tables] == ["feat_t"]
+    assert [r.name for r in plan.public_views] == ["feat_v"]
+    assert [r.name for r in plan.internal_views] == ["int_v"]
+    assert [r.name for r in plan.internal_tables] == ["int_b"]  # not stg_a: a table is copied
+    sql = view_sql(plan.public_views[0], {'"wh"."main"."int_v"': 'internal."int_v"',
+                                          '"wh"."main"."feat_t"': 'main."feat_t"'})
+    assert sql == 'select * from internal."int_v" join main."feat_t" using (id)'
+
+
+def test_a_scratch_relation_is_never_planned():
+    with pytest.raises(NotPublishable, match="scratch"):
+        plan_publication(manifest_of(node("feat_t__dbt_tmp20261130", access="public")))
+
+
+def test_only_a_fully_green_run_that_built_every_public_model_is_publishable():
+    plan = plan_publication(manifest_of(node("feat_t", access="public"), node("stg_a")))
+    green = {"results": [{"unique_id": "model.retail_ml.feat_t", "status": "success"},
+                         {"unique_id": "test.retail_ml.x", "status": "pass"}]}
+    assert build_failures(green, plan) == []
+    failed = {"results": [*green["results"], {"unique_id": "test.retail_ml.y", "status": "fail"}]}
+    assert build_failures(failed, plan) == ["test.retail_ml.y: fail"]
+    partial = {"results": [{"unique_id": "model.retail_ml.stg_a", "status": "success"}]}
+    assert build_failures(partial, plan) == ["model.retail_ml.feat_t: not built by this run"]
+
+
+def run_build(db: Path, work: Path, raw_dir: Path, *dbt_args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RETAIL_ML_RAW_DIR": str(raw_dir), "RETAIL_ML_TARGET": "ci",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "retail_ml.build", "--db", str(db),
+         "--target-path", str(work / "target"), "--published-dir", str(work / "published"),
+         "--", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+         "--log-path", str(work / "logs"), "--no-use-colors", *dbt_args],
+        env=env, capture_output=True, text=True, check=False, timeout=900,
+    )
+
+
+def digest(directory: Path) -> dict[str, str]:
+    return {str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(directory.rglob("*")) if path.is_file()}
+
+
+def relation_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute(
+        "select table_name from duckdb_tables() union all select view_name from duckdb_views()"
+        " where not internal").fetchall()}
+
+
+def one_date_of_features(con: duckdb.DuckDBPyConnection) -> tuple:
+    return con.execute(
+        "select count(*), sum(orders_30d) from feat_customer_daily"
+        " where as_of_date = date '2026-09-30'").fetchone()
+
+
+@pytest.mark.e2e
+def test_write_audit_publish_with_a_reader_holding_the_published_copy(built_warehouse, tmp_path):
+    """Publish the session build; with a reader holding that copy open, a build failing a
+    quality gate publishes nothing (byte-identical copy), then a green build publishes."""
+    private = tmp_path / "private" / built_warehouse.db_path.name
+    private.parent.mkdir()
+    shutil.copyfile(built_warehouse.db_path, private)
+    published = tmp_path / "published"
+    first = publish_from_target(private, built_warehouse.db_path.parent / "target", published)
+    assert first.db_path == published / "retail_ml.duckdb"
+    assert {p.stem for p in (published / "parquet").glob("*.parquet")} == {
+        name for name, count in first.row_counts.items() if count is not None}
+    before = digest(published)
+
+    reader = duckdb.connect(str(first.db_path), read_only=True)
+    features_before = one_date_of_features(reader)
+    assert features_before[0] > 0
+    assert not any("__dbt_" in name for name in relation_names(reader))
+
+    failing = run_build(private, tmp_path, built_warehouse.raw_dir,
+                        "--vars", "{ml_min_validation_auc: 1.01}")
+    assert failing.returncode != 0, failing.stdout[-3000:]
+    assert "NOT PUBLISHED: dbt build failed" in failing.stdout
+    assert digest(published) == before
+    assert one_date_of_features(reader) == features_before
+
+    green = run_build(private, tmp_path, built_warehouse.raw_dir)
+    assert green.returncode == 0, green.stdout[-5000:]
+    assert "PUBLISHED" in green.stdout.splitlines()[-1]
+    assert digest(published) != before
+    assert one_date_of_features(reader) == features_before  # the old file, still readable
+    reader.close()
+    info = json.loads((published / "_published.json").read_text())
+    run_results = json.loads((tmp_path / "target" / "run_results.json").read_text())
+    assert info["dbt_invocation_id"] == run_results["metadata"]["invocation_id"]
+    with duckdb.connect(str(first.db_path), read_only=True) as con:
+        assert one_date_of_features(con) == features_before
+        assert not any("__dbt_" in name for name in relation_names(con))
+    with duckdb.connect(str(private), read_only=True) as con:
+        assert not any("__dbt_" in name for name in relation_names(con)), "scratch left behind"
+    assert not [p.name for p in published.iterdir() if ".tmp-" in p.name]
+
+
+def test_a_build_against_a_locked_warehouse_prints_one_line(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    holder = duckdb.connect(str(db))  # an analyst's read-write session, or a build
+    try:
+        result = run_build(db, tmp_path, tmp_path)
+    finally:
+        holder.close()
+    assert result.returncode == 75
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("BUILD NOT STARTED:") and "locked" in lines[0]
+
+
+def test_a_second_concurrent_build_prints_one_line(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    with acquire_build_lock(db):
+        result = run_build(db, tmp_path, tmp_path)
+    assert result.returncode == 75
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert len(lines) == 1 and "another build" in lines[0], lines
