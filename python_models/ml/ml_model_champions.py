@@ -27,6 +27,8 @@ def model(dbt, session):
         .to_arrow_table()
     )
     dbt.ref("ml_model_metrics")  # ordering only: the gate tests on it run before promotion
+    rollback_to = str(dbt.config.get("rollback_to")).removeprefix("version:")
+    rollback_reason = dbt.config.get("rollback_reason")
     champions = pd.DataFrame(columns=CHAMPIONS_SCHEMA.names)
     if dbt.is_incremental:
         query = f"select * from {dbt.this}"  # noqa: S608 - dbt's own relation name
@@ -36,6 +38,6 @@ def model(dbt, session):
         champions,
         model_name=dbt.config.get("model_name"),
         changed_at=datetime.now(UTC),
-        rollback_to=dbt.config.get("rollback_to") or None,
-        rollback_reason=dbt.config.get("rollback_reason") or None,
+        rollback_to=rollback_to or None,
+        rollback_reason=str(rollback_reason) if rollback_reason else None,
     )

@@ -21,6 +21,7 @@ def model(dbt, session):
     )
     training = arrow_to_model_frame(dbt.ref("ml_training_set__purchase_30d").to_arrow_table())
     baseline = arrow_to_model_frame(dbt.ref("ml_baseline_scores__purchase_30d").to_arrow_table())
+    shuffle = dbt.config.get("shuffle_train_labels_seed")  # tests only, see dbt_project.yml
     registered = []
     if dbt.is_incremental:
         query = f"select model_version from {dbt.this}"  # noqa: S608 - dbt's own relation name
@@ -41,5 +42,5 @@ def model(dbt, session):
             min_auc_lift_over_baseline=float(dbt.config.get("min_auc_lift_over_baseline")),
             max_brier_excess_over_baseline=float(dbt.config.get("max_brier_excess_over_baseline")),
         ),
-        shuffle_train_labels_seed=int(shuffle) if (shuffle := dbt.config.get("shuffle")) else None,
+        shuffle_train_labels_seed=int(shuffle) if shuffle not in (None, "") else None,
     )

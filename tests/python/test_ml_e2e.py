@@ -16,7 +16,23 @@ from retail_ml.ml.assessment import REPORTED_METRICS
 
 pytestmark = pytest.mark.e2e
 
-GATES = {"assert_ml_model_meets_min_validation_auc", "assert_ml_model_beats_baseline_auc"}
+GATES = {
+    "assert_ml_model_meets_min_validation_auc",
+    "assert_ml_model_beats_baseline_auc",
+    "assert_ml_latest_model_passed_its_gates",
+}
+ML_MODELS = [
+    "ml_baseline_scores__purchase_30d",
+    "ml_model_registry",
+    "ml_model_metrics",
+    "ml_model_champions",
+    "ml_customer_scores",
+]
+SCORES_SQL = "select * from ml_customer_scores order by customer_id"
+CHAMPIONS_SQL = (
+    "select champion_seq, model_version, action, reason, previous_model_version"
+    " from ml_model_champions order by champion_seq"
+)
 
 
 def _query(db_path: Path, sql: str) -> list[tuple]:
@@ -115,8 +131,12 @@ def test_quality_gates_fail_when_thresholds_are_impossible(built_warehouse, tmp_
     )
     statuses = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in run.results}
     assert run.returncode != 0, run.output[-2000:]
-    assert statuses == dict.fromkeys(GATES, "fail")
-    assert all(r["failures"] == 1 for r in run.results)
+    assert statuses == {
+        "assert_ml_model_meets_min_validation_auc": "fail",
+        "assert_ml_model_beats_baseline_auc": "fail",
+        # Decided at registration with the thresholds of that build: still passed.
+        "assert_ml_latest_model_passed_its_gates": "pass",
+    }
 
 
 def test_rebuild_with_unchanged_data_appends_no_version(built_warehouse, tmp_path) -> None:
@@ -144,6 +164,7 @@ def test_changed_data_appends_a_version_even_on_full_refresh(built_warehouse, tm
             "ml_baseline_scores__purchase_30d",
             "ml_model_registry",
             "ml_model_metrics",
+            "ml_model_champions",
             "ml_customer_scores",
         ],
         built_warehouse,
@@ -187,6 +208,7 @@ def test_columns_match_yaml_catches_a_changed_and_an_undocumented_column(
     outcome = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in run.results}
     assert outcome == {
         "columns_match_yaml_ml_customer_scores_": ("fail", 2),
+        "columns_match_yaml_ml_model_champions_": ("pass", 0),
         "columns_match_yaml_ml_model_registry_": ("pass", 0),
         "columns_match_yaml_ml_product_recommendations_": ("pass", 0),
         "columns_match_yaml_ml_recommendation_metrics_": ("pass", 0),
@@ -200,3 +222,74 @@ def test_columns_match_yaml_catches_a_changed_and_an_undocumented_column(
         ("decile", "bigint", "INTEGER", "type differs"),
         ("scored_at", None, "TIMESTAMP", "in the relation, not documented in YAML"),
     ]
+
+
+def test_a_model_trained_on_shuffled_labels_is_rejected_and_never_scores(
+    built_warehouse, tmp_path
+) -> None:
+    db_path = _copy_of(built_warehouse, tmp_path)
+    scores_before = _query(db_path, SCORES_SQL)
+    champions_before = _query(db_path, CHAMPIONS_SQL)
+    shuffled = ["--vars", "{ml_shuffle_train_labels_seed: 7}"]
+
+    run = _dbt(["build", "--select", *ML_MODELS, *shuffled], built_warehouse, db_path, tmp_path)
+    assert run.returncode != 0, "the gates must fail the build"
+    failed = {r["unique_id"].rsplit(".", 1)[-1] for r in run.results if r["status"] == "fail"}
+    assert {"assert_ml_latest_model_passed_its_gates"} <= failed, run.output[-3000:]
+    registry = _query(
+        db_path,
+        "select model_version, gate_status, gate_results_json from ml_model_registry"
+        " order by trained_at",
+    )
+    assert [status for _, status, _ in registry] == ["passed", "rejected"]
+    assert '"gate":"min_validation_auc","passed":false' in registry[1][2]
+
+    # Bypass attempts: no tests at all, and a build without the gates.
+    for args in (
+        ["run", "--select", *ML_MODELS, *shuffled],
+        ["build", "--select", *ML_MODELS, "--exclude", "tag:ml_quality_gate", *shuffled],
+    ):
+        bypass = _dbt(args, built_warehouse, db_path, tmp_path)
+        assert bypass.returncode == 0 and not bypass.failures(), bypass.output[-3000:]
+        assert _query(db_path, CHAMPIONS_SQL) == champions_before
+        assert _query(db_path, SCORES_SQL) == scores_before
+    assert len(_query(db_path, "select * from ml_model_registry")) == 2
+
+
+def test_rollback_appends_a_champion_row_and_rescores(built_warehouse, tmp_path) -> None:
+    db_path = _copy_of(built_warehouse, tmp_path)
+    ((first,),) = _query(db_path, "select model_version from ml_model_champions")
+    scores_before = _query(db_path, SCORES_SQL)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("delete from ml_training_set__purchase_30d where customer_id % 10 = 0")
+    # A second version, promoted whatever its gates say (thresholds that any model passes).
+    lenient = "ml_min_validation_auc: 0, ml_min_auc_lift_over_baseline: -1, "
+    lenient += "ml_max_brier_excess_over_baseline: 1"
+    run = _dbt(
+        ["build", "--select", *ML_MODELS, "--vars", "{" + lenient + "}"],
+        built_warehouse,
+        db_path,
+        tmp_path,
+    )
+    assert run.returncode == 0 and not run.failures(), run.output[-3000:]
+    ((second,),) = _query(
+        db_path, "select model_version from ml_model_champions where champion_seq = 2"
+    )
+    assert second != first
+
+    rollback = f"{{ml_champion_rollback_to: '{first}', ml_champion_rollback_reason: 'incident 42'}}"
+    select = ["--select", "ml_model_champions", "ml_customer_scores"]
+    for _ in range(2):  # the second rollback to the same version appends nothing
+        run = _dbt(["build", *select, "--vars", rollback], built_warehouse, db_path, tmp_path)
+        assert run.returncode == 0 and not run.failures(), run.output[-3000:]
+    expected = [
+        (1, first, "promote", "latest registered version; all quality gates passed", None),
+        (2, second, "promote", "latest registered version; all quality gates passed", first),
+        (3, first, "rollback", "incident 42", second),
+    ]
+    assert _query(db_path, CHAMPIONS_SQL) == expected
+    assert _query(db_path, SCORES_SQL) == scores_before
+    # A later build without the vars keeps the rollback (the second is not re-promoted).
+    run = _dbt(["build", *select], built_warehouse, db_path, tmp_path)
+    assert run.returncode == 0 and not run.failures(), run.output[-3000:]
+    assert _query(db_path, CHAMPIONS_SQL) == expected
