@@ -5,6 +5,7 @@ Reuses the session build; tests that must change the warehouse work on their own
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -27,6 +28,7 @@ ML_MODELS = [
     "ml_model_metrics",
     "ml_model_champions",
     "ml_customer_scores",
+    "ml_customer_score_history",
 ]
 SCORES_SQL = "select * from ml_customer_scores order by customer_id"
 CHAMPIONS_SQL = (
@@ -278,7 +280,7 @@ def test_rollback_appends_a_champion_row_and_rescores(built_warehouse, tmp_path)
     assert second != first
 
     rollback = f"{{ml_champion_rollback_to: '{first}', ml_champion_rollback_reason: 'incident 42'}}"
-    select = ["--select", "ml_model_champions", "ml_customer_scores"]
+    select = ["--select", "ml_model_champions", "ml_customer_scores", "ml_customer_score_history"]
     for _ in range(2):  # the second rollback to the same version appends nothing
         run = _dbt(["build", *select, "--vars", rollback], built_warehouse, db_path, tmp_path)
         assert run.returncode == 0 and not run.failures(), run.output[-3000:]
@@ -289,7 +291,41 @@ def test_rollback_appends_a_champion_row_and_rescores(built_warehouse, tmp_path)
     ]
     assert _query(db_path, CHAMPIONS_SQL) == expected
     assert _query(db_path, SCORES_SQL) == scores_before
+    # The history kept both versions' scores of the day, each once (appended, not overwritten).
+    history = _query(
+        db_path,
+        "select model_version, count(*), count(distinct customer_id)"
+        " from ml_customer_score_history group by all order by all",
+    )
+    assert sorted(v for v, _, _ in history) == sorted([first, second])
+    assert {(n, d) for _, n, d in history} == {(len(scores_before), len(scores_before))}
     # A later build without the vars keeps the rollback (the second is not re-promoted).
     run = _dbt(["build", *select], built_warehouse, db_path, tmp_path)
     assert run.returncode == 0 and not run.failures(), run.output[-3000:]
     assert _query(db_path, CHAMPIONS_SQL) == expected
+
+
+def test_monitoring_tables_describe_the_champion(built_warehouse) -> None:
+    db = built_warehouse.db_path
+    ((champion, features_json),) = _query(
+        db,
+        "select r.model_version, r.feature_columns_json from ml_model_registry as r"
+        " inner join ml_model_champions as c using (model_version)",
+    )
+    drift = _query(
+        db, "select model_version, feature, psi, drift_level from ml_feature_drift order by rowid"
+    )
+    features = [column["name"] for column in json.loads(features_json)]
+    assert [feature for _, feature, _, _ in drift] == [*features, "__score__"]
+    assert {version for version, *_ in drift} == {champion}
+    assert all(psi >= 0 and level in {"ok", "warn", "alert"} for _, _, psi, level in drift)
+    assert _query(db, "select count(*) from ml_customer_score_history") == _query(
+        db, "select count(*) from ml_customer_scores"
+    )
+    ((cutoffs, scorers),) = _query(
+        db, "select count(distinct cutoff_date), count(distinct scorer) from ml_model_calibration"
+    )
+    assert (cutoffs, scorers) == (
+        _query(db, "select count(distinct cutoff_date) from ml_training_set__purchase_30d")[0][0],
+        2,
+    )
