@@ -14,6 +14,7 @@ import pytest
 
 from conftest import BuiltWarehouse, run_dbt
 from retail_ml.ml.assessment import REPORTED_METRICS
+from retail_ml.ml.signing import signing_key
 
 pytestmark = pytest.mark.e2e
 
@@ -330,3 +331,41 @@ def test_monitoring_tables_describe_the_champion(built_warehouse) -> None:
         _query(db, "select count(distinct cutoff_date) from ml_training_set__purchase_30d")[0][0],
         2,
     )
+
+
+def test_drift_tests_warn_and_never_block(built_warehouse, tmp_path) -> None:
+    run = _dbt(
+        [
+            "test",
+            "--select",
+            "ml_feature_drift",
+            "--vars",
+            "{ml_drift_psi_warn: 0.000001, ml_drift_psi_alert: 0.000002}",
+        ],
+        built_warehouse,
+        built_warehouse.db_path,
+        tmp_path,
+    )
+    statuses = {r["unique_id"].split(".")[2]: r["status"] for r in run.results}
+    assert run.returncode == 0, run.output[-3000:]
+    assert statuses["ml_feature_drift_psi_below_warn"] == "warn"
+    assert statuses["ml_feature_drift_psi_below_alert"] == "warn"
+
+
+def test_the_signing_key_is_not_in_the_warehouse(built_warehouse) -> None:
+    key = signing_key().decode()
+    with duckdb.connect(str(built_warehouse.db_path), read_only=True) as con:
+        columns = con.execute(
+            "select table_name, column_name from duckdb_columns()"
+            " where data_type in ('VARCHAR', 'BLOB') and table_name like 'ml_%'"
+        ).fetchall()
+        hits = [
+            (table, column)
+            for table, column in columns
+            if con.execute(
+                f"select count(*) from {table} where contains(cast({column} as varchar), ?)",  # noqa: S608
+                [key],
+            ).fetchone()[0]
+        ]
+    assert len(columns) > 20
+    assert hits == []
