@@ -369,3 +369,48 @@ def test_the_signing_key_is_not_in_the_warehouse(built_warehouse) -> None:
         ]
     assert len(columns) > 20
     assert hits == []
+
+
+def test_realised_outcomes_match_the_label_once_the_window_has_passed(
+    built_warehouse, tmp_path
+) -> None:
+    db_path = _copy_of(built_warehouse, tmp_path)
+    assert _query(db_path, "select count(*) from ml_score_realised_lift") == [(0,)], (
+        "the serving day's label window has not passed"
+    )
+    cutoff = "2026-09-30"
+    with duckdb.connect(str(db_path)) as con:  # scores published on a past day, seeded
+        con.execute(
+            f"""
+            insert into ml_customer_score_history
+            select s.customer_id, s.model_name, s.model_version, s.probability, s.decile,
+                date '{cutoff}'
+            from ml_customer_scores as s
+            inner join ml_training_set__purchase_30d as t
+                on s.customer_id = t.customer_id and t.cutoff_date = date '{cutoff}'
+            """  # noqa: S608
+        )
+    run = _dbt(["build", "--select", "ml_score_realised_lift"], built_warehouse, db_path, tmp_path)
+    assert run.returncode == 0 and not run.failures(), run.output[-3000:]
+    mismatches = _query(
+        db_path,
+        f"""
+        with expected as (
+            select h.decile, avg(t.has_purchase_next_30d::double) as rate, count(*) as n
+            from ml_customer_score_history as h
+            inner join ml_training_set__purchase_30d as t
+                on h.customer_id = t.customer_id and t.cutoff_date = h.as_of_date
+            where h.as_of_date = date '{cutoff}'
+            group by h.decile
+        )
+        select
+            count(*) filter (
+                where abs(l.realised_rate - e.rate) > 1e-12 or l.n_customers != e.n
+            ),
+            count(*)
+        from ml_score_realised_lift as l
+        inner join expected as e using (decile)
+        where l.as_of_date = date '{cutoff}'
+        """,  # noqa: S608
+    )
+    assert mismatches == [(0, 10)]
