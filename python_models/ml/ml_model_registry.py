@@ -1,5 +1,7 @@
 """Trains and registers the purchase-propensity model: append-only, one row per model version.
 
+Every trained version is registered with its gate results (passed or rejected), signed.
+
 Incremental: a build appends the version implied by the current training data only if it is not
 registered yet (nothing is trained then). `full_refresh=False` keeps `dbt build --full-refresh`
 from wiping the registry; see the `ml_model_registry_lifecycle` docs block.
@@ -7,7 +9,7 @@ from wiping the registry; see the `ml_model_registry_lifecycle` docs block.
 
 from datetime import UTC, datetime
 
-from retail_ml.ml import arrow_to_model_frame, register_model_version
+from retail_ml.ml import GateThresholds, arrow_to_model_frame, register_model_version
 
 
 def model(dbt, session):
@@ -19,6 +21,7 @@ def model(dbt, session):
     )
     training = arrow_to_model_frame(dbt.ref("ml_training_set__purchase_30d").to_arrow_table())
     baseline = arrow_to_model_frame(dbt.ref("ml_baseline_scores__purchase_30d").to_arrow_table())
+    shuffle = dbt.config.get("shuffle_train_labels_seed")  # tests only, see dbt_project.yml
     registered = []
     if dbt.is_incremental:
         query = f"select model_version from {dbt.this}"  # noqa: S608 - dbt's own relation name
@@ -34,4 +37,10 @@ def model(dbt, session):
         label_column=dbt.config.get("label_column"),
         cutoff_column="cutoff_date",
         seed=int(dbt.config.get("seed")),
+        thresholds=GateThresholds(
+            min_validation_auc=float(dbt.config.get("min_validation_auc")),
+            min_auc_lift_over_baseline=float(dbt.config.get("min_auc_lift_over_baseline")),
+            max_brier_excess_over_baseline=float(dbt.config.get("max_brier_excess_over_baseline")),
+        ),
+        shuffle_train_labels_seed=int(shuffle) if shuffle not in (None, "") else None,
     )

@@ -25,7 +25,9 @@ MAIN_TABLES: tuple[str, ...] = (
     "ml_training_set__purchase_30d",
     "ml_model_registry",
     "ml_model_metrics",
+    "ml_model_champions",
     "ml_customer_scores",
+    "ml_feature_drift",
     "ml_product_recommendations",
     "ml_recommendation_metrics",
 )

@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 
 from retail_ml.ml import jobs
-from retail_ml.ml.errors import ModelIntegrityError
+from retail_ml.ml.champion import CHAMPIONS_SCHEMA, champion_changes
+from retail_ml.ml.errors import ModelIntegrityError, ModelSignatureError
+from retail_ml.ml.gates import GateThresholds
 from retail_ml.ml.jobs import (
+    baseline_fingerprint,
     register_model_version,
     score_with_registered_model,
-    select_registry_row,
     train_model_registry_row,
 )
 from retail_ml.ml.registry import REGISTRY_SCHEMA
@@ -24,6 +26,7 @@ NUMERIC = ["recency_days", "order_count"]
 CATEGORICAL = ["country"]
 CUTOFFS = [dt.date(2011, 7, 1), dt.date(2011, 8, 1), dt.date(2011, 9, 1)]
 TRAINED_AT = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+KEY = b"unit-test-signing-key-0123456789abcdef"
 
 
 def _frame(n_customers: int = 100, seed: int = 0) -> pd.DataFrame:
@@ -46,10 +49,40 @@ def _frame(n_customers: int = 100, seed: int = 0) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _baseline(frame: pd.DataFrame, probability: float = 0.3) -> pd.DataFrame:
+    """An uninformative baseline (a constant probability) of the training rows."""
+    latest = frame["cutoff_date"].max()
+    return frame[["cutoff_date", "customer_id"]].assign(
+        probability=probability,
+        split=np.where(frame["cutoff_date"] == latest, "validation", "train"),
+    )
+
+
 @pytest.fixture(scope="module")
 def registry() -> pd.DataFrame:
     return train_model_registry_row(
-        _frame(), NUMERIC, CATEGORICAL, model_name="purchase_30d", trained_at=TRAINED_AT
+        _frame(),
+        NUMERIC,
+        CATEGORICAL,
+        model_name="purchase_30d",
+        trained_at=TRAINED_AT,
+        baseline=_baseline(_frame()),
+        key=KEY,
+    )
+
+
+def _champions(registry: pd.DataFrame) -> pd.DataFrame:
+    empty = pd.DataFrame(columns=CHAMPIONS_SCHEMA.names)
+    return champion_changes(
+        registry, empty, model_name="purchase_30d", changed_at=TRAINED_AT
+    ).to_pandas()
+
+
+def _score(registry: pd.DataFrame, serving: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    champions = kwargs.pop("champions", None)
+    champions = _champions(registry) if champions is None else champions
+    return score_with_registered_model(
+        registry, champions, serving, model_name="purchase_30d", key=KEY, **kwargs
     )
 
 
@@ -63,6 +96,14 @@ def test_training_entry_point_returns_one_row(registry: pd.DataFrame) -> None:
     assert len(registry) == 1
     assert registry.loc[0, "model_name"] == "purchase_30d"
     assert isinstance(registry.loc[0, "model_bytes"], bytes)
+    assert registry.loc[0, "gate_status"] == "passed"
+    gates = json.loads(registry.loc[0, "gate_results_json"])
+    assert [g["gate"] for g in gates["gates"]] == [
+        "min_validation_auc",
+        "auc_lift_over_baseline",
+        "brier_not_worse_than_baseline",
+    ]
+    assert all(g["passed"] for g in gates["gates"])
 
 
 # DuckDB's DataFrame export itself triggers a pandas 3.1 deprecation warning.
@@ -77,8 +118,8 @@ def test_registry_round_trips_through_duckdb(registry: pd.DataFrame, serving: pd
         stored = con.execute("select * from model_registry").df()
     assert types["model_bytes"] == "BLOB"
     assert types["validation_cutoff"] == "DATE"
-    direct = score_with_registered_model(registry, serving)
-    via_duckdb = score_with_registered_model(stored, serving)
+    direct = _score(registry, serving)
+    via_duckdb = _score(stored, serving, champions=_champions(registry))
     pd.testing.assert_frame_equal(direct, via_duckdb)
     assert list(direct.columns) == [
         "customer_id",
@@ -91,36 +132,26 @@ def test_registry_round_trips_through_duckdb(registry: pd.DataFrame, serving: pd
     assert (direct["model_version"] == registry.loc[0, "model_version"]).all()
 
 
-def test_latest_model_is_selected(registry: pd.DataFrame) -> None:
-    older = registry.assign(trained_at=TRAINED_AT - dt.timedelta(days=30), model_version="old")
-    other = registry.assign(model_name="other", trained_at=TRAINED_AT + dt.timedelta(days=1))
-    both = pd.concat([registry, older, other], ignore_index=True)
-    assert select_registry_row(both, "purchase_30d")["model_version"] != "old"
-    assert select_registry_row(both)["model_name"] == "other"
-    with pytest.raises(ValueError, match="no row for model 'missing'"):
-        select_registry_row(both, "missing")
-
-
 def test_tampered_registry_bytes_are_refused(registry: pd.DataFrame, serving: pd.DataFrame) -> None:
     tampered = registry.copy()
     flipped = bytearray(registry.loc[0, "model_bytes"])
     flipped[len(flipped) // 2] ^= 0xFF
     tampered.at[0, "model_bytes"] = bytes(flipped)
     with pytest.raises(ModelIntegrityError):
-        score_with_registered_model(tampered, serving)
+        _score(tampered, serving, champions=_champions(registry))
 
 
 def test_invalid_inputs(registry: pd.DataFrame, serving: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="serving is empty"):
-        score_with_registered_model(registry, serving.iloc[0:0])
+        _score(registry, serving.iloc[0:0])
     with pytest.raises(ValueError, match="model_sha256"):
-        score_with_registered_model(registry.drop(columns="model_sha256"), serving)
+        _score(registry.drop(columns="model_sha256"), serving, champions=_champions(registry))
 
 
 def test_passthrough_columns_are_carried_by_id(registry: pd.DataFrame) -> None:
     serving = _frame(n_customers=30, seed=5).query("cutoff_date == @CUTOFFS[-1]")
     serving = serving.assign(as_of_date=dt.date(2011, 9, 1)).sample(frac=1.0, random_state=1)
-    scores = score_with_registered_model(registry, serving, passthrough_columns=["as_of_date"])
+    scores = _score(registry, serving, passthrough_columns=["as_of_date"])
     assert (scores["as_of_date"] == dt.date(2011, 9, 1)).all()
     assert len(scores) == 30
 
@@ -128,10 +159,11 @@ def test_passthrough_columns_are_carried_by_id(registry: pd.DataFrame) -> None:
 def test_missing_passthrough_column_is_a_clear_error(registry: pd.DataFrame) -> None:
     serving = _frame(n_customers=10, seed=5).query("cutoff_date == @CUTOFFS[-1]")
     with pytest.raises(ValueError, match="as_of_date"):
-        score_with_registered_model(registry, serving, passthrough_columns=["as_of_date"])
+        _score(registry, serving, passthrough_columns=["as_of_date"])
 
 
-def _register(frame: pd.DataFrame, registered=()):
+def _register(frame: pd.DataFrame, registered=(), **kwargs):
+    kwargs.setdefault("baseline", _baseline(frame))
     return register_model_version(
         frame,
         NUMERIC,
@@ -139,6 +171,8 @@ def _register(frame: pd.DataFrame, registered=()):
         model_name="purchase_30d",
         trained_at=TRAINED_AT,
         registered_versions=registered,
+        key=KEY,
+        **kwargs,
     )
 
 
@@ -168,14 +202,66 @@ def test_registry_row_version_is_the_planned_version(registry: pd.DataFrame) -> 
     assert {(r["scorer"], r["split"]) for r in evaluation} == {
         ("model", "train"),
         ("model", "validation"),
+        ("baseline", "train"),
+        ("baseline", "validation"),
     }
 
 
-def test_scoring_refuses_a_version_without_evaluation(
+def test_a_changed_baseline_is_a_new_version(registry: pd.DataFrame) -> None:
+    frame = _frame()
+    other = _register(frame, baseline=_baseline(frame, probability=0.25))
+    assert other["model_version"][0].as_py() != registry.loc[0, "model_version"]
+    assert (
+        baseline_fingerprint(_baseline(frame), "cutoff_date", "customer_id")
+        == (registry.loc[0, "baseline_fingerprint"])
+    )
+
+
+def test_shuffled_train_labels_register_a_rejected_version(registry: pd.DataFrame) -> None:
+    bad = _register(_frame(), shuffle_train_labels_seed=7).to_pandas()
+    assert bad.loc[0, "model_version"] != registry.loc[0, "model_version"]
+    assert bad.loc[0, "gate_status"] == "rejected"
+    gates = {g["gate"]: g for g in json.loads(bad.loc[0, "gate_results_json"])["gates"]}
+    assert not gates["min_validation_auc"]["passed"]
+    assert gates["min_validation_auc"]["value"] < 0.6
+
+
+def test_stricter_thresholds_reject_the_same_model() -> None:
+    strict = _register(_frame(), thresholds=GateThresholds(min_validation_auc=1.01)).to_pandas()
+    assert strict.loc[0, "gate_status"] == "rejected"
+
+
+def test_calibration_per_cutoff_is_stored(registry: pd.DataFrame) -> None:
+    calibration = json.loads(registry.loc[0, "calibration_json"])
+    assert {(r["scorer"], r["cutoff_date"]) for r in calibration} == {
+        (scorer, str(cutoff)) for scorer in ("model", "baseline") for cutoff in CUTOFFS
+    }
+    assert [r["split"] for r in calibration if r["scorer"] == "model"] == [
+        "train",
+        "train",
+        "validation",
+    ]
+
+
+def test_scoring_refuses_a_rejected_or_relabelled_version(
     registry: pd.DataFrame, serving: pd.DataFrame
 ) -> None:
-    version = registry.loc[0, "model_version"]
-    scores = score_with_registered_model(registry, serving, evaluated_versions=[version])
-    assert (scores["model_version"] == version).all()
-    with pytest.raises(ValueError, match="has no evaluation"):
-        score_with_registered_model(registry, serving, evaluated_versions=["other"])
+    bad = _register(_frame(), shuffle_train_labels_seed=7).to_pandas()
+    both = pd.concat([registry, bad], ignore_index=True)
+    forced = _champions(registry).assign(model_version=bad.loc[0, "model_version"])
+    with pytest.raises(ValueError, match="gate_status 'rejected'"):
+        _score(both, serving, champions=forced)
+    # Relabelling the rejected version as passed in the warehouse breaks its signature.
+    relabelled = both.assign(gate_status="passed")
+    with pytest.raises(ModelSignatureError):
+        _score(relabelled, serving, champions=forced)
+    # The champion (not the latest version) scores.
+    scores = _score(both, serving, champions=_champions(registry))
+    assert (scores["model_version"] == registry.loc[0, "model_version"]).all()
+
+
+def test_scoring_without_a_champion_is_refused(
+    registry: pd.DataFrame, serving: pd.DataFrame
+) -> None:
+    with pytest.raises(ValueError, match="has no champion"):
+        _score(registry, serving, champions=pd.DataFrame(columns=CHAMPIONS_SCHEMA.names))

@@ -104,3 +104,24 @@ def test_invalid_arguments(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         make_pipeline(numeric, categorical, seed=0, **kwargs)
+
+
+def test_missing_numeric_values_reach_the_trees_as_missing() -> None:
+    """Missingness that predicts the label is learnt; median imputation would blur it."""
+    rng = np.random.default_rng(0)
+    values = rng.uniform(0.0, 100.0, 1000)
+    missing = rng.random(1000) < 0.3
+    frame = pd.DataFrame(
+        {
+            "recency_days": np.where(missing, np.nan, values),
+            "order_count": np.zeros(1000),
+            "country": pd.array(["UK"] * 1000, dtype="str"),
+        }
+    )
+    pipeline = make_pipeline(NUMERIC, CATEGORICAL, seed=0)
+    fit_deterministically(pipeline, frame, missing.astype("int64"))
+    median = float(np.nanmedian(frame["recency_days"]))
+    serving = frame.iloc[:2].assign(recency_days=[np.nan, median])
+    p_missing, p_median = pipeline.predict_proba(serving)[:, 1]
+    assert p_missing > 0.9 > 0.1 > p_median
+    assert pipeline.named_steps["preprocess"].transformers[0][1] == "passthrough"

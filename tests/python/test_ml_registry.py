@@ -17,22 +17,32 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io
+from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from retail_ml.ml.canonical_archive import canonicalize_skops_archive
-from retail_ml.ml.errors import ModelIntegrityError, ModelLoadError, UntrustedModelError
+from retail_ml.ml.errors import (
+    ModelIntegrityError,
+    ModelLoadError,
+    ModelSignatureError,
+    UntrustedModelError,
+)
 from retail_ml.ml.pipeline import fit_deterministically, make_pipeline
 from retail_ml.ml.registry import (
     REGISTRY_SCHEMA,
     TRUSTED_TYPES,
     library_versions,
-    load_model,
+    load_registered_model,
     registry_row,
     registry_table,
     serialize_model,
     unregistered_rows,
 )
+from retail_ml.ml.registry import (
+    load_model as _load_model,
+)
+from retail_ml.ml.signing import DEFAULT_KEY_FILE, key_id, sign_model, signing_key
 from retail_ml.ml.training import train_purchase_model
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -54,6 +64,23 @@ def _frame(n_rows: int = 240, seed: int = 0) -> pd.DataFrame:
             "country": pd.array(rng.choice(["UK", "DE", None], n_rows), dtype="str"),
             "label": (recency + rng.normal(0.0, 10.0, n_rows) < 40.0).astype("int64"),
         }
+    )
+
+
+KEY = b"k" * 32
+FIELDS = {
+    "model_name": "m",
+    "model_version": "0123456789abcdef",
+    "feature_columns_json": "[]",
+    "gate_status": "passed",
+}
+
+
+def _load(model_bytes, expected_sha256, **kwargs):
+    """load_model with a valid signature, to exercise the checks after it."""
+    signature = sign_model(bytes(model_bytes), FIELDS, KEY)
+    return _load_model(
+        model_bytes, expected_sha256, signature=signature, signed_fields=FIELDS, key=KEY, **kwargs
     )
 
 
@@ -127,14 +154,14 @@ def test_canonicalize_rejects_non_archives() -> None:
 
 def test_round_trip_gives_identical_predictions(pipeline: Pipeline) -> None:
     artifact = serialize_model(pipeline)
-    loaded = load_model(artifact.model_bytes, artifact.sha256)
+    loaded = _load(artifact.model_bytes, artifact.sha256)
     assert isinstance(loaded, Pipeline)
     frame = _frame(seed=3)
     np.testing.assert_array_equal(
         loaded.predict_proba(frame[FEATURES]), pipeline.predict_proba(frame[FEATURES])
     )
     # Bytes-like input (e.g. a BLOB read back as memoryview) and an upper-case digest.
-    again = load_model(memoryview(artifact.model_bytes), artifact.sha256.upper())
+    again = _load(memoryview(artifact.model_bytes), artifact.sha256.upper())
     assert serialize_model(again).sha256 == artifact.sha256
 
 
@@ -143,21 +170,21 @@ def test_tampered_bytes_are_refused(pipeline: Pipeline) -> None:
     tampered = bytearray(artifact.model_bytes)
     tampered[len(tampered) // 2] ^= 0xFF
     with pytest.raises(ModelIntegrityError, match="integrity check"):
-        load_model(bytes(tampered), artifact.sha256)
+        _load(bytes(tampered), artifact.sha256)
 
 
 def test_wrong_or_malformed_digest_is_refused(pipeline: Pipeline) -> None:
     artifact = serialize_model(pipeline)
     with pytest.raises(ModelIntegrityError, match="integrity check"):
-        load_model(artifact.model_bytes, "0" * 64)
+        _load(artifact.model_bytes, "0" * 64)
     with pytest.raises(ModelIntegrityError, match="64-character"):
-        load_model(artifact.model_bytes, "abc")
+        _load(artifact.model_bytes, "abc")
 
 
 def test_unreadable_archive_with_matching_digest_is_refused() -> None:
     garbage = b"not a skops archive"
     with pytest.raises(ModelIntegrityError, match="not a readable skops archive"):
-        load_model(garbage, hashlib.sha256(garbage).hexdigest())
+        _load(garbage, hashlib.sha256(garbage).hexdigest())
 
 
 def test_custom_function_is_refused_as_untrusted() -> None:
@@ -171,19 +198,19 @@ def test_custom_function_is_refused_as_untrusted() -> None:
     fit_deterministically(custom, frame[NUMERIC], frame["label"])
     artifact = serialize_model(custom)
     with pytest.raises(UntrustedModelError, match=r"test_ml_registry\._double"):
-        load_model(artifact.model_bytes, artifact.sha256)
+        _load(artifact.model_bytes, artifact.sha256)
 
 
 def test_types_outside_a_narrower_allow_list_are_refused(pipeline: Pipeline) -> None:
     artifact = serialize_model(pipeline)
     with pytest.raises(UntrustedModelError, match="TreePredictor"):
-        load_model(artifact.model_bytes, artifact.sha256, trusted_types=["numpy.dtype"])
+        _load(artifact.model_bytes, artifact.sha256, trusted_types=["numpy.dtype"])
 
 
 def test_non_pipeline_objects_are_refused(pipeline: Pipeline) -> None:
     artifact = serialize_model(pipeline.named_steps["classifier"])
     with pytest.raises(ModelLoadError, match="expected sklearn.pipeline.Pipeline"):
-        load_model(artifact.model_bytes, artifact.sha256)
+        _load(artifact.model_bytes, artifact.sha256)
 
 
 def test_package_never_uses_pickle_or_joblib() -> None:
@@ -215,12 +242,18 @@ ROW_KEYS = {
     "n_validation_rows",
     "validation_roc_auc",
     "validation_pr_auc",
+    "baseline_fingerprint",
+    "calibration_json",
+    "gate_status",
+    "gate_results_json",
+    "model_signature",
+    "signing_key_id",
 }
 
 
 def test_registry_row_contents(trained) -> None:
     artifact = serialize_model(trained.pipeline)
-    row = registry_row(trained, artifact, model_name="purchase_30d", trained_at=TRAINED_AT)
+    row = registry_row(trained, artifact, model_name="purchase_30d", trained_at=TRAINED_AT, key=KEY)
     assert set(row) == ROW_KEYS
     assert row["model_name"] == "purchase_30d"
     assert re.fullmatch(r"[0-9a-f]{16}", row["model_version"])
@@ -244,8 +277,63 @@ def test_registry_row_contents(trained) -> None:
     assert row["validation_roc_auc"] == trained.validation_metrics["roc_auc"]
     assert row["validation_pr_auc"] == trained.validation_metrics["pr_auc"]
     assert len(pd.DataFrame([row])) == 1
-    reloaded = load_model(row["model_bytes"], row["model_sha256"])
-    assert isinstance(reloaded, Pipeline)
+    assert row["gate_status"] == "rejected", "no gate results: nothing decided it may score"
+    assert re.fullmatch(r"[0-9a-f]{64}", row["model_signature"])
+    assert row["signing_key_id"] == key_id(KEY)
+    assert isinstance(load_registered_model(row, key=KEY), Pipeline)
+
+
+def _swap_classifier_for_constant_one(row: dict) -> dict:
+    """The attack of issue 11: DummyClassifier(constant=1), re-serialised, SHA-256 rewritten."""
+    pipeline = load_registered_model(row, key=KEY)
+    dummy = DummyClassifier(strategy="constant", constant=1)
+    frame = _frame()
+    dummy.fit(frame[FEATURES], frame["label"])
+    swapped = Pipeline([("preprocess", pipeline.named_steps["preprocess"]), ("classifier", dummy)])
+    artifact = serialize_model(swapped)
+    return {**row, "model_bytes": artifact.model_bytes, "model_sha256": artifact.sha256}
+
+
+def test_swapped_classifier_with_rewritten_digest_is_refused(trained) -> None:
+    row = registry_row(
+        trained, serialize_model(trained.pipeline), model_name="m", trained_at=TRAINED_AT, key=KEY
+    )
+    swapped = _swap_classifier_for_constant_one(row)
+    with pytest.raises(ModelSignatureError, match="signature check"):
+        load_registered_model(swapped, key=KEY)
+    # Without the signature the swap passes the digest and the allow-list: it is the
+    # signature that refuses it (the seeded violation the test guards against).
+    loaded = _load(swapped["model_bytes"], swapped["model_sha256"])
+    assert set(loaded.predict(_frame()[FEATURES])) == {1}
+
+
+def test_signature_covers_the_gate_status_and_the_key(trained) -> None:
+    row = registry_row(
+        trained, serialize_model(trained.pipeline), model_name="m", trained_at=TRAINED_AT, key=KEY
+    )
+    with pytest.raises(ModelSignatureError):
+        load_registered_model({**row, "gate_status": "passed"}, key=KEY)
+    with pytest.raises(ModelSignatureError):
+        load_registered_model(row, key=b"another-key-" * 4)
+
+
+def test_signing_key_from_env_or_a_private_file(tmp_path: Path) -> None:
+    assert signing_key({"RETAIL_ML_MODEL_SIGNING_KEY": "x" * 40}) == b"x" * 40
+    with pytest.raises(ModelSignatureError, match="at least 32"):
+        signing_key({"RETAIL_ML_MODEL_SIGNING_KEY": "short"})
+    key_file = tmp_path / "secrets" / "model_signing.key"
+    first = signing_key({"RETAIL_ML_MODEL_SIGNING_KEY_FILE": str(key_file)})
+    assert len(first) == 64 and key_file.stat().st_mode & 0o777 == 0o600
+    assert signing_key({"RETAIL_ML_MODEL_SIGNING_KEY_FILE": str(key_file)}) == first
+
+
+def test_signing_key_file_is_git_ignored() -> None:
+    ignored = subprocess.run(  # noqa: S603 - fixed argv
+        ["git", "check-ignore", "-q", str(DEFAULT_KEY_FILE)],  # noqa: S607
+        cwd=SRC.parent,
+        check=False,
+    )
+    assert ignored.returncode == 0
 
 
 def test_model_version_is_deterministic(trained) -> None:
@@ -262,6 +350,7 @@ def test_model_version_is_deterministic(trained) -> None:
             model_name="m",
             trained_at=overrides.pop("trained_at", TRAINED_AT),
             versions={**versions, **overrides},
+            key=KEY,
         )
         return row["model_version"]
 
@@ -284,6 +373,7 @@ def test_registry_row_stores_evaluation_and_diagnostics(trained) -> None:
         trained_at=TRAINED_AT,
         evaluation=records,
         diagnostics={"split": "validation"},
+        key=KEY,
     )
     assert json.loads(row["evaluation_json"]) == records
     assert json.loads(row["diagnostics_json"]) == {"split": "validation"}

@@ -13,7 +13,12 @@ import pandas as pd
 import pytest
 
 from retail_ml.ml.registry import serialize_model
-from retail_ml.ml.training import FeatureColumn, fingerprint_frame, train_purchase_model
+from retail_ml.ml.training import (
+    FeatureColumn,
+    fingerprint_frame,
+    shuffle_train_labels,
+    train_purchase_model,
+)
 
 NUMERIC = ["recency_days", "order_count"]
 CATEGORICAL = ["country"]
@@ -242,3 +247,24 @@ def test_invalid_training_frames(frame: pd.DataFrame, mutate, numeric, message: 
 def test_no_features_raises(frame: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="at least one"):
         train_purchase_model(frame, [], [])
+
+
+def test_shuffle_train_labels_keeps_validation_and_the_label_counts(frame: pd.DataFrame) -> None:
+    shuffled = shuffle_train_labels(
+        frame, label_column="label", cutoff_column="cutoff_date", seed=7
+    )
+    latest = frame["cutoff_date"] == frame["cutoff_date"].max()
+    pd.testing.assert_series_equal(shuffled.loc[latest, "label"], frame.loc[latest, "label"])
+    assert sorted(shuffled.loc[~latest, "label"]) == sorted(frame.loc[~latest, "label"])
+    assert (shuffled.loc[~latest, "label"] != frame.loc[~latest, "label"]).any()
+    again = shuffle_train_labels(
+        frame.sample(frac=1.0, random_state=3),
+        label_column="label",
+        cutoff_column="cutoff_date",
+        seed=7,
+    )
+    pd.testing.assert_frame_equal(again.sort_index(), shuffled.sort_index())
+
+
+def test_params_record_the_preprocessing(trained) -> None:
+    assert trained.params["preprocessing"]["numeric"].startswith("passthrough")

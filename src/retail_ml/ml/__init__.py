@@ -7,8 +7,11 @@ Thin dbt Python models call one function of this package each:
   :func:`assess_trained_model` against the SQL baseline, :func:`serialize_model`
   and :func:`registry_row`) returns the registry rows to append: the new
   version, or none when the training data's version is registered already;
-* scoring: :func:`score_with_registered_model` (= :func:`load_model`, which
-  checks integrity and the type allow-list, + :func:`score_customers`).
+* promotion: :func:`retail_ml.ml.champion.champion_changes` appends to the champion history when the
+  latest version passed its gates (or on a rollback);
+* scoring: :func:`score_with_registered_model` (= the champion's row,
+  :func:`load_model`, which checks the signature, the digest and the type
+  allow-list, + :func:`score_customers`).
 
 The model card (:mod:`retail_ml.ml.model_card`, ``python -m
 retail_ml.ml.model_card``) renders what the registry stored; it needs
@@ -16,10 +19,16 @@ matplotlib and is not imported here.
 """
 
 from retail_ml.ml.assessment import Assessment, assess_trained_model
-from retail_ml.ml.errors import ModelIntegrityError, ModelLoadError, UntrustedModelError
+from retail_ml.ml.errors import (
+    ModelIntegrityError,
+    ModelLoadError,
+    ModelSignatureError,
+    UntrustedModelError,
+)
 from retail_ml.ml.evaluation import evaluate_scores
 from retail_ml.ml.fingerprint import fingerprint_frame
 from retail_ml.ml.frames import arrow_to_model_frame
+from retail_ml.ml.gates import GateThresholds, evaluate_gates
 from retail_ml.ml.jobs import (
     register_model_version,
     score_with_registered_model,
@@ -32,6 +41,7 @@ from retail_ml.ml.registry import (
     ModelArtifact,
     library_versions,
     load_model,
+    load_registered_model,
     registry_row,
     registry_table,
     serialize_model,
@@ -52,20 +62,24 @@ __all__ = [
     "TRUSTED_TYPES",
     "Assessment",
     "FeatureColumn",
+    "GateThresholds",
     "ModelArtifact",
     "ModelIntegrityError",
     "ModelLoadError",
+    "ModelSignatureError",
     "TrainedModel",
     "TrainingPlan",
     "UntrustedModelError",
     "arrow_to_model_frame",
     "assess_trained_model",
+    "evaluate_gates",
     "evaluate_scores",
     "fingerprint_frame",
     "fit_deterministically",
     "fit_plan",
     "library_versions",
     "load_model",
+    "load_registered_model",
     "make_pipeline",
     "plan_training",
     "register_model_version",

@@ -16,7 +16,7 @@ of the model card (``diagnostics_json``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -63,10 +63,65 @@ class Assessment:
             ``cutoff_min`` and ``cutoff_max`` (ISO dates).
         diagnostics: Plot data: per scorer the validation ROC points, calibration
             bins and score histogram, and the model's permutation importance.
+        calibration: One dict per scorer x cutoff (see :func:`calibration_by_cutoff`), so
+            seasonal miscalibration is visible cutoff month by cutoff month.
     """
 
     records: list[dict[str, Any]]
     diagnostics: dict[str, Any]
+    calibration: list[dict[str, Any]] = field(default_factory=list)
+
+
+def calibration_by_cutoff(
+    scorer: str,
+    labels: np.ndarray,
+    probability: np.ndarray,
+    cutoffs: pd.Series,
+    is_validation: np.ndarray,
+) -> list[dict[str, Any]]:
+    """Mean predicted probability against the observed purchase rate, per cutoff.
+
+    Args:
+        scorer: ``"model"`` or ``"baseline"``.
+        labels: 0/1 labels of all rows.
+        probability: The scorer's probabilities, aligned with ``labels``.
+        cutoffs: Cutoff date of every row, aligned.
+        is_validation: Mask of the validation rows (the latest cutoff).
+
+    Returns:
+        One record per cutoff (ascending) with ``scorer``, ``cutoff_date`` (ISO), ``split``,
+        ``n_rows``, ``mean_probability``, ``observed_rate``, ``calibration_gap``
+        (mean_probability - observed_rate; negative = under-predicts) and ``brier``.
+    """
+    frame = pd.DataFrame(
+        {
+            "cutoff": cutoffs.to_numpy(),
+            "label": np.asarray(labels, dtype=np.float64),
+            "probability": np.asarray(probability, dtype=np.float64),
+            "validation": np.asarray(is_validation, dtype=bool),
+        }
+    )
+    frame["squared_error"] = (frame["probability"] - frame["label"]) ** 2
+    grouped = frame.groupby("cutoff", sort=True).agg(
+        n_rows=("label", "size"),
+        mean_probability=("probability", "mean"),
+        observed_rate=("label", "mean"),
+        brier=("squared_error", "mean"),
+        validation=("validation", "max"),
+    )
+    return [
+        {
+            "scorer": scorer,
+            "cutoff_date": str(cutoff),
+            "split": "validation" if row.validation else "train",
+            "n_rows": int(row.n_rows),
+            "mean_probability": float(row.mean_probability),
+            "observed_rate": float(row.observed_rate),
+            "calibration_gap": float(row.mean_probability - row.observed_rate),
+            "brier": float(row.brier),
+        }
+        for cutoff, row in grouped.iterrows()
+    ]
 
 
 def evaluation_records(
@@ -209,4 +264,11 @@ def _assess(
             max_rows=importance_max_rows,
         ),
     }
-    return Assessment(records=records, diagnostics=diagnostics)
+    calibration = [
+        record
+        for scorer, probability in scores.items()
+        for record in calibration_by_cutoff(
+            scorer, labels, probability, cutoffs, plan.is_validation
+        )
+    ]
+    return Assessment(records=records, diagnostics=diagnostics, calibration=calibration)

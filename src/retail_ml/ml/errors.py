@@ -13,3 +13,7 @@ class ModelIntegrityError(ModelLoadError):
 
 class UntrustedModelError(ModelLoadError):
     """The model archive references types outside the explicit allow-list."""
+
+
+class ModelSignatureError(ModelIntegrityError):
+    """The model's HMAC signature does not match its bytes and registry fields."""

@@ -7,8 +7,12 @@ A dbt Python model reads its refs as DataFrames and calls exactly one of:
   if it is registered already nothing is trained and an empty table is
   returned, otherwise the model is trained, assessed against the baseline,
   serialised and returned as one new registry row;
-* :func:`score_with_registered_model` - pick the latest registered model,
-  load it safely (digest + allow-list checked) and score every customer.
+* :func:`score_with_registered_model` - load the champion (from
+  ``ml_model_champions``; a ``passed`` version) safely (signature, digest and
+  allow-list checked) and score every customer.
+
+Every trained version is registered with its gate results (:mod:`retail_ml.ml.gates`),
+rejected ones included, so the registry records what was tried.
 
 :func:`train_model_registry_row` is the stand-alone form of the first (always
 trains, returns a pandas frame), for notebooks and tests.
@@ -25,11 +29,14 @@ import pyarrow as pa
 
 from retail_ml.ml._checks import require_columns, require_rows
 from retail_ml.ml.assessment import assess_trained_model
+from retail_ml.ml.champion import champion_version
+from retail_ml.ml.fingerprint import fingerprint_frame
+from retail_ml.ml.gates import GateThresholds, evaluate_gates
 from retail_ml.ml.registry import (
     REGISTRY_SCHEMA,
     TRUSTED_TYPES,
     library_versions,
-    load_model,
+    load_registered_model,
     model_version,
     registry_row,
     registry_table,
@@ -37,7 +44,7 @@ from retail_ml.ml.registry import (
     unregistered_rows,
 )
 from retail_ml.ml.scoring import score_customers
-from retail_ml.ml.training import fit_plan, plan_training
+from retail_ml.ml.training import fit_plan, plan_training, shuffle_train_labels
 
 #: Registry columns that :func:`score_with_registered_model` reads.
 REGISTRY_COLUMNS_FOR_SCORING: tuple[str, ...] = (
@@ -47,7 +54,21 @@ REGISTRY_COLUMNS_FOR_SCORING: tuple[str, ...] = (
     "feature_columns_json",
     "model_bytes",
     "model_sha256",
+    "gate_status",
+    "model_signature",
 )
+
+
+def baseline_fingerprint(
+    baseline: pd.DataFrame | None, cutoff_column: str, id_column: str
+) -> str | None:
+    """Fingerprint of the baseline's scores (cutoff, id, probability, split), or ``None``."""
+    if baseline is None:
+        return None
+    columns = [cutoff_column, id_column, "probability", "split"]
+    require_columns(baseline, columns, "baseline")
+    ordered = baseline.loc[:, columns].sort_values(columns[:2], kind="mergesort")
+    return fingerprint_frame(ordered.reset_index(drop=True), columns)
 
 
 def register_model_version(
@@ -63,6 +84,9 @@ def register_model_version(
     cutoff_column: str = "cutoff_date",
     id_column: str = "customer_id",
     seed: int = 42,
+    thresholds: GateThresholds | None = None,
+    shuffle_train_labels_seed: int | None = None,
+    key: bytes | None = None,
 ) -> pa.Table:
     """Train and register a new model version unless the training data's version exists.
 
@@ -82,11 +106,26 @@ def register_model_version(
         cutoff_column: Cutoff date column.
         id_column: Customer id column.
         seed: Random state of the classifier and of the permutation importance.
+        thresholds: Gate thresholds (:mod:`retail_ml.ml.gates`); defaults to
+            :class:`~retail_ml.ml.gates.GateThresholds`'s.
+        shuffle_train_labels_seed: Tests only: permute the train split's labels with this
+            seed first (:func:`~retail_ml.ml.training.shuffle_train_labels`), to register a
+            model that must be rejected.
+        key: Signing key; defaults to :func:`retail_ml.ml.signing.signing_key`.
 
     Returns:
         An Arrow table of :data:`~retail_ml.ml.registry.REGISTRY_SCHEMA` with the new
-        version's row, or no rows when the version is registered already.
+        version's row (``gate_status`` passed or rejected), or no rows when the version is
+        registered already.
     """
+    if shuffle_train_labels_seed is not None:
+        training = shuffle_train_labels(
+            training,
+            label_column=label_column,
+            cutoff_column=cutoff_column,
+            id_column=id_column,
+            seed=shuffle_train_labels_seed,
+        )
     plan = plan_training(
         training,
         numeric_features,
@@ -97,11 +136,13 @@ def register_model_version(
         seed=seed,
     )
     versions = library_versions()
+    baseline_digest = baseline_fingerprint(baseline, cutoff_column, id_column)
     planned_version = model_version(
         plan.training_fingerprint,
         plan.params,
         [column.as_dict() for column in plan.feature_columns],
         versions,
+        baseline_digest,
     )
     registered = set(registered_versions)
     if planned_version in registered:
@@ -117,6 +158,10 @@ def register_model_version(
         versions=versions,
         evaluation=assessment.records,
         diagnostics=assessment.diagnostics,
+        calibration=assessment.calibration,
+        gate_results=evaluate_gates(assessment.records, thresholds or GateThresholds()),
+        baseline_fingerprint=baseline_digest,
+        key=key,
     )
     if row["model_version"] != planned_version:  # pragma: no cover - a bug, not bad input
         raise RuntimeError(
@@ -137,6 +182,8 @@ def train_model_registry_row(
     cutoff_column: str = "cutoff_date",
     id_column: str = "customer_id",
     seed: int = 42,
+    thresholds: GateThresholds | None = None,
+    key: bytes | None = None,
 ) -> pd.DataFrame:
     """Train the purchase model and return its one-row registry DataFrame.
 
@@ -157,80 +204,52 @@ def train_model_registry_row(
         cutoff_column=cutoff_column,
         id_column=id_column,
         seed=seed,
+        thresholds=thresholds,
+        key=key,
     )
     return table.to_pandas()
 
 
-def select_registry_row(registry: pd.DataFrame, model_name: str | None = None) -> pd.Series:
-    """Return the registry row to score with: the latest ``trained_at``.
-
-    Ties on ``trained_at`` are broken by the larger ``model_version`` so the
-    choice is deterministic.
-
-    Args:
-        registry: The model-registry table.
-        model_name: If given, only rows of this model are considered.
-
-    Returns:
-        The chosen row.
-
-    Raises:
-        ValueError: If required columns are missing or no row matches.
-    """
-    require_columns(registry, REGISTRY_COLUMNS_FOR_SCORING, "registry")
-    candidates = registry if model_name is None else registry[registry["model_name"] == model_name]
-    if len(candidates) == 0:
-        which = "any model" if model_name is None else f"model {model_name!r}"
-        raise ValueError(f"the registry has no row for {which}")
-    ordered = candidates.sort_values(["trained_at", "model_version"], kind="mergesort")
-    return ordered.iloc[-1]
-
-
 def score_with_registered_model(
     registry: pd.DataFrame,
+    champions: pd.DataFrame,
     serving: pd.DataFrame,
     *,
-    model_name: str | None = None,
+    model_name: str,
     id_column: str = "customer_id",
     trusted_types: Sequence[str] = TRUSTED_TYPES,
     passthrough_columns: Sequence[str] = (),
-    evaluated_versions: Iterable[str] | None = None,
+    key: bytes | None = None,
 ) -> pd.DataFrame:
-    """Score every customer with the latest registered model.
+    """Score every customer with the model's champion, and only with it.
 
     Args:
-        registry: The model-registry table (rows from
-            :func:`train_model_registry_row`).
+        registry: The model-registry table.
+        champions: The champion history (``ml_model_champions``).
         serving: One row per customer with the model's feature columns.
-        model_name: Restrict to rows of this model name.
+        model_name: The model to score with.
         id_column: Unique customer id column of ``serving``.
         trusted_types: Allow-list passed to
             :func:`~retail_ml.ml.registry.load_model`.
         passthrough_columns: Columns of ``serving`` copied to the output as
             they are (e.g. the as-of date the features describe).
-        evaluated_versions: If given, the chosen version must be among them (e.g. the
-            versions of ``ml_model_metrics``, whose quality gates dbt runs before
-            scoring): a version that was never evaluated is not used.
+        key: Signing key; defaults to :func:`retail_ml.ml.signing.signing_key`.
 
     Returns:
         ``id_column``, ``probability``, ``decile`` (see
         :func:`~retail_ml.ml.scoring.score_customers`) plus ``model_name``
-        and ``model_version`` of the model used, sorted by id.
+        and ``model_version`` of the champion, sorted by id.
 
     Raises:
-        ValueError: On an empty/invalid registry or serving frame, or a chosen
-            version outside ``evaluated_versions``.
-        ModelLoadError: If the stored model fails the integrity or
+        ValueError: On an empty/invalid registry or serving frame, no champion, or a
+            champion that is not a registered ``passed`` version.
+        ModelLoadError: If the stored model fails the signature, integrity or
             allow-list checks (see :mod:`retail_ml.ml.errors`).
     """
     require_rows(serving, "serving")
-    chosen = select_registry_row(registry, model_name)
-    if evaluated_versions is not None and chosen["model_version"] not in set(evaluated_versions):
-        raise ValueError(
-            f"model version {chosen['model_version']} has no evaluation: refusing to score "
-            "with a model whose quality gates have not run"
-        )
-    pipeline = load_model(chosen["model_bytes"], chosen["model_sha256"], trusted_types)
+    require_columns(registry, REGISTRY_COLUMNS_FOR_SCORING, "registry")
+    chosen = champion_version(champions, registry, model_name)
+    pipeline = load_registered_model(chosen, trusted_types, key)
     features = [column["name"] for column in json.loads(chosen["feature_columns_json"])]
     require_columns(serving, list(passthrough_columns), "serving")
     scores = score_customers(pipeline, serving, features, id_column=id_column)

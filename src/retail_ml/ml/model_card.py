@@ -1,7 +1,8 @@
 """Model cards for the dbt docs site, rendered from what the registry stored.
 
-For every model name in ``ml_model_registry`` the card describes the **latest** version (the
-one scoring uses): intended use is a hand-written docs block; this module writes the rest:
+For every model name in ``ml_model_registry`` the card describes the **champion** (the version
+``ml_model_champions`` names, the one scoring uses): intended use is a hand-written docs block;
+this module writes the rest:
 
 * ``docs/model_card_<model_name>.md``: docs blocks ``model_card_<model_name>`` (the version,
   model and training data window) and ``model_card_<model_name>_evaluation`` (metrics of
@@ -87,17 +88,25 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) 
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def latest_versions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """The latest registry row of every model name (newest trained_at, ties by version)."""
+def champion_versions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The registry row of every model's current champion, with its ``champion_seq``.
+
+    The card states no count of registered versions: that depends on the warehouse's history
+    (a fresh build has one), not on the model.
+    """
     return _rows(
         con,
         """
-        select * exclude (model_bytes),
-            count(*) over (partition by model_name) as n_registered_versions,
-        from ml_model_registry
-        qualify row_number() over (
-            partition by model_name order by trained_at desc, model_version desc
-        ) = 1
+        with champions as (
+            select model_name, model_version, champion_seq, action as champion_action,
+            from ml_model_champions
+            qualify row_number() over (partition by model_name order by champion_seq desc) = 1
+        )
+        select registry.* exclude (model_bytes),
+            champions.champion_seq,
+            champions.champion_action,
+        from ml_model_registry as registry
+        inner join champions using (model_name, model_version)
         order by model_name
         """,
     )
@@ -159,8 +168,7 @@ def render_markdown(registry_row: dict[str, Any], definitions: dict[str, str]) -
     """The docs block of one model's card (see the module docstring).
 
     Args:
-        registry_row: The version's registry row (``model_bytes`` not needed), plus
-            ``n_registered_versions``.
+        registry_row: The version's registry row (``model_bytes`` not needed).
         definitions: Feature column descriptions by name.
 
     Returns:
@@ -190,9 +198,11 @@ def render_markdown(registry_row: dict[str, Any], definitions: dict[str, str]) -
         "",
         "| | |",
         "|---|---|",
-        f"| Version | `{registry_row['model_version']}`, the latest of "
-        f"{registry_row['n_registered_versions']} registered (`ml_model_registry`) |",
-        f"| Model | scikit-learn Pipeline: median imputation of numeric features, one-hot "
+        f"| Version | `{registry_row['model_version']}`, the champion (`ml_model_champions`): "
+        f"quality gates {registry_row.get('gate_status', 'unknown')} when registered "
+        "(validation ROC AUC, lift over the baseline, Brier score not worse than the baseline's) |",
+        f"| Model | scikit-learn Pipeline: numeric features as they are (missing values reach the "
+        "trees as missing), one-hot "
         f"categorical features, `{params.get('classifier')}` (learning_rate "
         f"{hyper.get('learning_rate')}, max_iter {hyper.get('max_iter')}, max_leaf_nodes "
         f"{hyper.get('max_leaf_nodes')}), seed {params.get('seed')} |",
@@ -374,9 +384,9 @@ def render_plots(registry_row: dict[str, Any]) -> dict[str, bytes]:
 
 
 def build_model_cards(db_path: Path) -> list[ModelCard]:
-    """Render the card of the latest version of every registered model (read-only)."""
+    """Render the card of the champion of every registered model (read-only)."""
     with duckdb.connect(str(db_path), read_only=True) as con:
-        rows = latest_versions(con)
+        rows = champion_versions(con)
         definitions = feature_definitions(con)
     return [
         ModelCard(

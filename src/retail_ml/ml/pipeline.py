@@ -3,8 +3,11 @@
 The pipeline is a single :class:`~sklearn.pipeline.Pipeline` so that it can be
 serialised, versioned and re-loaded as one object:
 
-* numeric features: median imputation, no scaling (tree ensembles are
-  invariant to monotone rescaling, so a scaler would only cost time);
+* numeric features: passed through as they are, missing values included: the
+  histogram gradient boosting learns which side of every split missing values
+  go to, so "never ordered" or "no order in 10 days" (``avg_order_value_10d`` is
+  mostly null) stays distinguishable from a typical value, which median
+  imputation would hide; no scaling (trees are invariant to monotone rescaling);
 * categorical features: constant ``"unknown"`` imputation followed by a dense
   one-hot encoding that ignores categories unseen during fit;
 * classifier: :class:`~sklearn.ensemble.HistGradientBoostingClassifier` with
@@ -54,6 +57,15 @@ DEFAULT_CLASSIFIER_PARAMS: Mapping[str, Any] = MappingProxyType(
 #: Value used to fill missing categorical values before one-hot encoding.
 UNKNOWN_CATEGORY = "unknown"
 
+#: How the preprocessing treats each role; recorded in the parameters (and so in the
+#: model version), since it changes what is trained without changing the classifier.
+PREPROCESSING: Mapping[str, str] = MappingProxyType(
+    {
+        "numeric": "passthrough (missing values reach the trees as NaN)",
+        "categorical": f"constant imputation ({UNKNOWN_CATEGORY!r}) + one-hot, unknown ignored",
+    }
+)
+
 PREPROCESS_STEP = "preprocess"
 CLASSIFIER_STEP = "classifier"
 
@@ -68,7 +80,8 @@ def make_pipeline(
     """Build the unfitted preprocessing + gradient-boosting pipeline.
 
     Args:
-        numeric_features: Columns imputed with their training median.
+        numeric_features: Columns passed through unchanged (missing values reach
+            the classifier as NaN, which it handles natively).
         categorical_features: Columns imputed with ``"unknown"`` and one-hot
             encoded (unknown categories at predict time encode to all zeros).
         seed: ``random_state`` of the classifier.
@@ -99,7 +112,7 @@ def make_pipeline(
 
     transformers: list[tuple[str, Any, list[str]]] = []
     if numeric:
-        transformers.append(("numeric", SimpleImputer(strategy="median"), numeric))
+        transformers.append(("numeric", "passthrough", numeric))
     if categorical:
         categorical_steps = Pipeline(
             [

@@ -4,6 +4,10 @@ Models are stored as bytes in a warehouse table, so loading must not execute
 arbitrary code: serialisation uses the skops format (never pickle/joblib) and
 :func:`load_model`
 
+0. verifies the HMAC-SHA256 signature of the bytes and the registry fields that
+   decide whether and how the model scores, made with a key that is not in the
+   warehouse (:mod:`retail_ml.ml.signing`;
+   :class:`~retail_ml.ml.errors.ModelSignatureError` on mismatch),
 1. verifies the SHA-256 of the bytes against the recorded digest
    (:class:`~retail_ml.ml.errors.ModelIntegrityError` on mismatch),
 2. asks ``skops.io.get_untrusted_types`` which non-default types the archive
@@ -40,6 +44,8 @@ from sklearn.pipeline import Pipeline
 from retail_ml.ml._checks import require_columns
 from retail_ml.ml.canonical_archive import canonicalize_skops_archive
 from retail_ml.ml.errors import ModelIntegrityError, ModelLoadError, UntrustedModelError
+from retail_ml.ml.gates import REJECTED
+from retail_ml.ml.signing import SIGNED_FIELDS, key_id, sign_model, signing_key, verify_signature
 from retail_ml.ml.training import TrainedModel
 
 #: Fully-qualified names of the types that a pipeline built by
@@ -81,6 +87,12 @@ REGISTRY_SCHEMA = pa.schema(
         ("n_validation_rows", pa.int64()),
         ("validation_roc_auc", pa.float64()),
         ("validation_pr_auc", pa.float64()),
+        ("baseline_fingerprint", pa.string()),
+        ("calibration_json", pa.string()),
+        ("gate_status", pa.string()),
+        ("gate_results_json", pa.string()),
+        ("model_signature", pa.string()),
+        ("signing_key_id", pa.string()),
     ]
 )
 
@@ -116,6 +128,10 @@ def load_model(
     model_bytes: bytes,
     expected_sha256: str,
     trusted_types: Sequence[str] = TRUSTED_TYPES,
+    *,
+    signature: str,
+    signed_fields: Mapping[str, str],
+    key: bytes | None = None,
 ) -> Pipeline:
     """Load a pipeline stored by :func:`serialize_model`, refusing unsafe input.
 
@@ -124,11 +140,16 @@ def load_model(
         expected_sha256: The digest recorded when the model was stored.
         trusted_types: Allow-list of fully-qualified type names that may be
             loaded beyond skops' own defaults.
+        signature: The registry's ``model_signature``.
+        signed_fields: The registry fields covered by the signature
+            (:data:`retail_ml.ml.signing.SIGNED_FIELDS`).
+        key: The signing key; defaults to :func:`retail_ml.ml.signing.signing_key`.
 
     Returns:
         The loaded :class:`~sklearn.pipeline.Pipeline`.
 
     Raises:
+        ModelSignatureError: If the signature does not match (checked first).
         ModelIntegrityError: If the digest does not match (or is malformed) or
             the bytes are not a readable skops archive.
         UntrustedModelError: If the archive needs types outside
@@ -136,6 +157,7 @@ def load_model(
         ModelLoadError: If the loaded object is not a ``Pipeline``.
     """
     data = bytes(model_bytes)
+    verify_signature(data, signed_fields, signature, signing_key() if key is None else key)
     expected = expected_sha256.strip().lower()
     if not _SHA256_HEX.fullmatch(expected):
         raise ModelIntegrityError(
@@ -168,6 +190,29 @@ def load_model(
     return model
 
 
+def load_registered_model(
+    row: Mapping[str, Any],
+    trusted_types: Sequence[str] = TRUSTED_TYPES,
+    key: bytes | None = None,
+) -> Pipeline:
+    """:func:`load_model` of a registry row: signature, digest, then the allow-list.
+
+    Args:
+        row: A registry row (mapping or ``pandas.Series``) with ``model_bytes``,
+            ``model_sha256``, ``model_signature`` and the signed fields.
+        trusted_types: Allow-list passed to :func:`load_model`.
+        key: Signing key; defaults to :func:`retail_ml.ml.signing.signing_key`.
+    """
+    return load_model(
+        row["model_bytes"],
+        row["model_sha256"],
+        trusted_types,
+        signature=row["model_signature"],
+        signed_fields={name: row[name] for name in SIGNED_FIELDS},
+        key=key,
+    )
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that determine the model bytes and scores."""
     return {
@@ -189,14 +234,18 @@ def model_version(
     params: Mapping[str, Any],
     feature_columns: Sequence[Mapping[str, str]],
     versions: Mapping[str, str],
+    baseline_fingerprint: str | None = None,
 ) -> str:
     """Deterministic model version: first 16 hex of SHA-256 over its inputs.
 
-    Unchanged training data, parameters, features and library versions give
-    the same version.
+    Unchanged training data, parameters, features, library versions and baseline
+    scores give the same version. The baseline's scores (``baseline_fingerprint``)
+    are part of it because the gates compare the model with the baseline: a changed
+    baseline definition is a new version, assessed against the new baseline.
     """
     payload = _canonical_json(
         {
+            "baseline_fingerprint": baseline_fingerprint,
             "training_fingerprint": training_fingerprint,
             "params": dict(params),
             "feature_columns": [dict(column) for column in feature_columns],
@@ -215,6 +264,10 @@ def registry_row(
     versions: Mapping[str, str] | None = None,
     evaluation: Sequence[Mapping[str, Any]] = (),
     diagnostics: Mapping[str, Any] | None = None,
+    calibration: Sequence[Mapping[str, Any]] = (),
+    gate_results: Mapping[str, Any] | None = None,
+    baseline_fingerprint: str | None = None,
+    key: bytes | None = None,
 ) -> dict[str, Any]:
     """Build the one-row model-registry record returned by the dbt model.
 
@@ -229,6 +282,12 @@ def registry_row(
             (:attr:`retail_ml.ml.assessment.Assessment.records`).
         diagnostics: Plot data of the model card
             (:attr:`retail_ml.ml.assessment.Assessment.diagnostics`).
+        calibration: Calibration per cutoff
+            (:attr:`retail_ml.ml.assessment.Assessment.calibration`).
+        gate_results: :func:`retail_ml.ml.gates.evaluate_gates`; ``None`` records the
+            version as ``rejected`` (nothing decided it may score).
+        baseline_fingerprint: Fingerprint of the baseline scores (part of the version).
+        key: Signing key; defaults to :func:`retail_ml.ml.signing.signing_key`.
 
     Returns:
         A dict with the keys of :data:`REGISTRY_SCHEMA`: ``model_name``,
@@ -237,21 +296,35 @@ def registry_row(
         ``feature_columns_json``, ``params_json``, ``metrics_json``,
         ``evaluation_json``, ``diagnostics_json``, ``library_versions_json``, ``model_bytes``,
         ``model_sha256``, ``n_train_rows``, ``n_validation_rows``,
-        ``validation_roc_auc`` and ``validation_pr_auc``.
+        ``validation_roc_auc``, ``validation_pr_auc``, ``baseline_fingerprint``,
+        ``calibration_json``, ``gate_status``, ``gate_results_json``,
+        ``model_signature`` and ``signing_key_id``.
     """
     versions = dict(library_versions() if versions is None else versions)
     feature_columns = [column.as_dict() for column in trained.feature_columns]
-    return {
+    key = signing_key() if key is None else key
+    gates = dict(gate_results or {"status": REJECTED, "gates": []})
+    signed = {
         "model_name": model_name,
         "model_version": model_version(
-            trained.training_fingerprint, trained.params, feature_columns, versions
+            trained.training_fingerprint,
+            trained.params,
+            feature_columns,
+            versions,
+            baseline_fingerprint,
         ),
+        "feature_columns_json": json.dumps(feature_columns),
+        "gate_status": str(gates["status"]),
+    }
+    return {
+        "model_name": model_name,
+        "model_version": signed["model_version"],
         "trained_at": trained_at,
         "training_fingerprint": trained.training_fingerprint,
         "train_cutoff_min": trained.train_cutoffs[0],
         "train_cutoff_max": trained.train_cutoffs[1],
         "validation_cutoff": trained.validation_cutoff,
-        "feature_columns_json": json.dumps(feature_columns),
+        "feature_columns_json": signed["feature_columns_json"],
         "params_json": _canonical_json(trained.params),
         "metrics_json": _canonical_json(trained.validation_metrics),
         "evaluation_json": _canonical_json([dict(record) for record in evaluation]),
@@ -263,6 +336,12 @@ def registry_row(
         "n_validation_rows": int(trained.n_validation_rows),
         "validation_roc_auc": float(trained.validation_metrics["roc_auc"]),
         "validation_pr_auc": float(trained.validation_metrics["pr_auc"]),
+        "baseline_fingerprint": baseline_fingerprint,
+        "calibration_json": _canonical_json([dict(record) for record in calibration]),
+        "gate_status": signed["gate_status"],
+        "gate_results_json": _canonical_json(gates),
+        "model_signature": sign_model(artifact.model_bytes, signed, key),
+        "signing_key_id": key_id(key),
     }
 
 

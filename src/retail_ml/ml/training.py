@@ -33,7 +33,12 @@ from sklearn.pipeline import Pipeline
 from retail_ml.ml._checks import require_columns, require_rows, require_unique_names
 from retail_ml.ml.evaluation import evaluate_scores
 from retail_ml.ml.fingerprint import fingerprint_frame
-from retail_ml.ml.pipeline import CLASSIFIER_STEP, fit_deterministically, make_pipeline
+from retail_ml.ml.pipeline import (
+    CLASSIFIER_STEP,
+    PREPROCESSING,
+    fit_deterministically,
+    make_pipeline,
+)
 
 __all__ = [
     "FeatureColumn",
@@ -43,6 +48,7 @@ __all__ = [
     "fingerprint_frame",
     "fit_plan",
     "plan_training",
+    "shuffle_train_labels",
     "train_purchase_model",
 ]
 
@@ -201,6 +207,37 @@ class TrainingPlan:
         return rows[self.label_column].astype("int64").to_numpy()
 
 
+def shuffle_train_labels(
+    training: pd.DataFrame,
+    *,
+    label_column: str,
+    cutoff_column: str,
+    id_column: str = "customer_id",
+    seed: int,
+) -> pd.DataFrame:
+    """Permute the labels of the train split (all but the latest cutoff), for tests only.
+
+    A model fitted on these labels learns nothing, while the validation labels stay
+    true, so its gates must reject it: the end-to-end test of the registry's
+    lifecycle builds with the dbt var ``ml_shuffle_train_labels_seed`` set. Rows are
+    ordered by (cutoff, id) before permuting, so the result does not depend on input
+    order.
+
+    Returns:
+        A copy of ``training`` with the train split's labels permuted (same index).
+    """
+    require_columns(training, [label_column, cutoff_column, id_column], "training")
+    ordered = training.sort_values([cutoff_column, id_column], kind="mergesort")
+    is_train = ordered[cutoff_column] < ordered[cutoff_column].max()
+    rng = np.random.default_rng(seed)
+    shuffled = training.copy()
+    train_index = ordered.index[is_train.to_numpy()]
+    shuffled.loc[train_index, label_column] = rng.permutation(
+        ordered.loc[train_index, label_column].to_numpy()
+    )
+    return shuffled
+
+
 def describe_params(pipeline: Pipeline, seed: int, label_column: str) -> dict[str, Any]:
     """JSON-ready description of a fit: seed, split rule and classifier hyper-parameters.
 
@@ -213,6 +250,7 @@ def describe_params(pipeline: Pipeline, seed: int, label_column: str) -> dict[st
         "split": "validation = latest cutoff; train = all earlier cutoffs",
         "refit_on_all_cutoffs": False,
         "label_column": label_column,
+        "preprocessing": dict(PREPROCESSING),
         "classifier": type(classifier).__name__,
         "classifier_params": {
             key: _json_ready(value)

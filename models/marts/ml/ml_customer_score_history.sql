@@ -1,0 +1,39 @@
+-- Every score ever published, append-only: one row per customer x as-of date x model version.
+-- Each build appends the rows of ml_customer_scores not stored yet; nothing is overwritten, so
+-- realised outcomes can be joined once a label window has passed. Survives --full-refresh.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        full_refresh=false
+    )
+}}
+
+with
+
+scores as (
+    select * from {{ ref('ml_customer_scores') }}
+),
+
+final as (
+    select
+        scores.customer_id,
+        scores.model_name,
+        scores.model_version,
+        scores.probability,
+        scores.decile,
+        scores.as_of_date
+    from scores
+    {% if is_incremental() %}
+    where not exists (
+        select 1
+        from {{ this }} as history
+        where history.customer_id = scores.customer_id
+            and history.as_of_date = scores.as_of_date
+            and history.model_version = scores.model_version
+    )
+    {% endif %}
+)
+
+select * from final

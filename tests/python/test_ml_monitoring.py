@@ -1,0 +1,51 @@
+"""Tests for retail_ml.ml.monitoring (PSI drift of features and score)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_ml.ml.monitoring import DriftThresholds, drift_level, population_stability_index
+
+
+def _normal(mean: float, n: int = 5000, seed: int = 0) -> pd.Series:
+    return pd.Series(np.random.default_rng(seed).normal(mean, 1.0, n))
+
+
+def test_same_distribution_has_no_material_shift() -> None:
+    psi, n_bins = population_stability_index(_normal(0.0), _normal(0.0, seed=1), numeric=True)
+    assert psi < 0.02
+    assert n_bins == 11, "10 quantile bins + missing"
+
+
+def test_a_shifted_distribution_is_an_alert() -> None:
+    moderate, _ = population_stability_index(_normal(0.0), _normal(0.3, seed=1), numeric=True)
+    major, _ = population_stability_index(_normal(0.0), _normal(1.0, seed=1), numeric=True)
+    assert 0.05 < moderate < 0.25 < major
+    assert drift_level(major, DriftThresholds()) == "alert"
+    assert drift_level(0.15, DriftThresholds()) == "warn"
+    assert drift_level(0.05, DriftThresholds()) == "ok"
+
+
+def test_more_missing_values_is_drift() -> None:
+    reference = _normal(0.0)
+    serving = reference.copy()
+    serving.iloc[: len(serving) // 2] = np.nan
+    psi, _ = population_stability_index(reference, serving, numeric=True)
+    assert psi > 0.25
+
+
+def test_categories_including_unseen_and_missing() -> None:
+    reference = pd.Series(["DE"] * 50 + ["FR"] * 50)
+    assert population_stability_index(reference, reference, numeric=False) == (0.0, 4)
+    serving = pd.Series(["DE"] * 50 + ["XX"] * 25 + [None] * 25)
+    psi, _ = population_stability_index(reference, serving, numeric=False)
+    assert psi > 0.25
+
+
+def test_a_constant_feature_and_empty_input() -> None:
+    zeros = pd.Series(np.zeros(100))
+    assert population_stability_index(zeros, zeros, numeric=True)[0] == 0.0
+    with pytest.raises(ValueError, match="at least one value"):
+        population_stability_index(zeros, zeros.iloc[0:0], numeric=True)
