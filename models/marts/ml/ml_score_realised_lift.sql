@@ -15,11 +15,7 @@ orders as (
 ),
 
 purchase_days as (
-    select distinct
-        customer_id,
-        cast(ordered_at as date) as order_date
-    from orders
-    where not is_cancelled
+    select * from {{ ref('int_customer_purchase_days') }}
 ),
 
 data_end as (
@@ -45,9 +41,7 @@ outcomes as (
             select 1
             from purchase_days
             where purchase_days.customer_id = matured_scores.customer_id
-                and purchase_days.order_date > matured_scores.as_of_date
-                and purchase_days.order_date
-                <= {{ pit_add_days('matured_scores.as_of_date', label_days) }}
+                and {{ in_purchase_label_window('purchase_days.order_date', 'matured_scores.as_of_date') }}
         ) as has_purchased
     from matured_scores
 ),

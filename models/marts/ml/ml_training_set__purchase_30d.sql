@@ -1,7 +1,6 @@
 -- One row per customer per training cutoff: the customer's features as of the cutoff and whether
 -- they placed a non-cancelled order in the label window that follows it. Cutoffs are month-ends
 -- whose whole label window has passed (int_feature_dates_requested).
-{%- set label_days = var('purchase_label_window_days') %}
 
 with
 
@@ -13,8 +12,8 @@ requested_dates as (
     select * from {{ ref('int_feature_dates_requested') }}
 ),
 
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
+purchase_days as (
+    select * from {{ ref('int_customer_purchase_days') }}
 ),
 
 cutoffs as (
@@ -23,22 +22,13 @@ cutoffs as (
     where is_training_cutoff
 ),
 
-purchase_days as (
-    select distinct
-        customer_id,
-        cast(ordered_at as date) as order_date
-    from orders
-    where not is_cancelled
-),
-
 labels as (
     select
         cutoffs.cutoff_date,
         purchase_days.customer_id
     from cutoffs
     inner join purchase_days
-        on purchase_days.order_date > cutoffs.cutoff_date
-        and purchase_days.order_date <= {{ pit_add_days('cutoffs.cutoff_date', label_days) }}
+        on {{ in_purchase_label_window('purchase_days.order_date', 'cutoffs.cutoff_date') }}
     group by cutoffs.cutoff_date, purchase_days.customer_id
 ),
 
