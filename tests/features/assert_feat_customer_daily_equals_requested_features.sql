@@ -19,11 +19,11 @@
     {%- set requested_dates = result.columns[0].values() %}
 {%- endif %}
 {%- set checked_dates %}
-    {%- for requested_date in requested_dates -%}
-        cast('{{ requested_date }}' as date){{ ', ' if not loop.last }}
-    {%- else -%}
-        cast(null as date)
-    {%- endfor -%}
+{%- for requested_date in requested_dates -%}
+cast('{{ requested_date }}' as date){{ ', ' if not loop.last }}
+{%- else -%}
+cast(null as date)
+{%- endfor -%}
 {%- endset %}
 
 with
@@ -40,7 +40,10 @@ requested as (
 ),
 
 only_daily as (
-    select 'only in feat_customer_daily' as side, * from (
+    select
+        'only in feat_customer_daily' as side,
+        *
+    from (
         select * from daily
         except
         select * from requested
@@ -48,7 +51,10 @@ only_daily as (
 ),
 
 only_requested as (
-    select 'only in int_customer_features_requested' as side, * from (
+    select
+        'only in int_customer_features_requested' as side,
+        *
+    from (
         select * from requested
         except
         select * from daily
@@ -61,4 +67,5 @@ final as (
     select * from only_requested
 )
 
-select * from final
+-- Every column of both relations on purpose: a column added to one side only must fail the test.
+select * from final  -- noqa: AM04

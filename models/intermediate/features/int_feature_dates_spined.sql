@@ -13,16 +13,16 @@ orders as (
 bounds as (
     select
         (select min(signup_date) from customers) as first_date,
-        (select max(cast(loaded_at as date)) from orders) as last_date,
+        (select max(cast(loaded_at as date)) from orders) as last_date
 ),
 
 final as (
     select
         cast(spine.as_of_date as date) as as_of_date,
-        cast(spine.as_of_date as date) = bounds.last_date as is_latest,
+        cast(spine.as_of_date as date) = bounds.last_date as is_latest
     from bounds
     cross join generate_series(bounds.first_date, bounds.last_date, interval 1 day)
-        as spine(as_of_date)
+        as spine (as_of_date)
 )
 
 select * from final
