@@ -19,7 +19,7 @@ latest_versions as (
         model_name,
         model_version,
         gate_status,
-        gate_results_json,
+        gate_results_json
     from registry
     qualify {{ ml_is_latest_model_version() }}
 ),
@@ -29,7 +29,7 @@ final as (
         latest_versions.model_name,
         latest_versions.model_version,
         latest_versions.gate_status,
-        latest_versions.gate_results_json,
+        latest_versions.gate_results_json
     from latest_versions
     left join metrics
         on latest_versions.model_version = metrics.model_version

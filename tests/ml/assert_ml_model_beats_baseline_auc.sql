@@ -16,7 +16,7 @@ metrics as (
 latest_versions as (
     select
         model_name,
-        model_version,
+        model_version
     from registry
     qualify {{ ml_is_latest_model_version() }}
 ),
@@ -25,7 +25,7 @@ validation_auc as (
     select
         model_version,
         max(metric_value) filter (where scorer = 'model') as model_roc_auc,
-        max(metric_value) filter (where scorer = 'baseline') as baseline_roc_auc,
+        max(metric_value) filter (where scorer = 'baseline') as baseline_roc_auc
     from metrics
     where split = 'validation' and metric = 'roc_auc'
     group by model_version
@@ -38,7 +38,7 @@ final as (
         validation_auc.model_roc_auc,
         validation_auc.baseline_roc_auc,
         validation_auc.model_roc_auc - validation_auc.baseline_roc_auc as auc_lift_over_baseline,
-        {{ var('ml_min_auc_lift_over_baseline') }} as min_auc_lift_over_baseline,
+        {{ var('ml_min_auc_lift_over_baseline') }} as min_auc_lift_over_baseline
     from latest_versions
     left join validation_auc
         on latest_versions.model_version = validation_auc.model_version

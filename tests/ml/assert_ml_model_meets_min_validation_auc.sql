@@ -16,7 +16,7 @@ metrics as (
 latest_versions as (
     select
         model_name,
-        model_version,
+        model_version
     from registry
     qualify {{ ml_is_latest_model_version() }}
 ),
@@ -24,7 +24,7 @@ latest_versions as (
 model_validation_auc as (
     select
         model_version,
-        metric_value as validation_roc_auc,
+        metric_value as validation_roc_auc
     from metrics
     where scorer = 'model' and split = 'validation' and metric = 'roc_auc'
 ),
@@ -34,7 +34,7 @@ final as (
         latest_versions.model_name,
         latest_versions.model_version,
         model_validation_auc.validation_roc_auc,
-        {{ var('ml_min_validation_auc') }} as min_validation_auc,
+        {{ var('ml_min_validation_auc') }} as min_validation_auc
     from latest_versions
     left join model_validation_auc
         on latest_versions.model_version = model_validation_auc.model_version

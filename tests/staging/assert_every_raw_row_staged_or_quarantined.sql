@@ -13,23 +13,29 @@
 with
 
 raw_counts as (
-{%- for table_name in staged_models %}
-    select '{{ table_name }}' as source_table, count(*) as raw_rows
+    {%- for table_name in staged_models %}
+    select
+        '{{ table_name }}' as source_table,
+        count(*) as raw_rows
     from {{ source('shop', table_name) }}
     {%- if not loop.last %} union all{% endif %}
-{%- endfor %}
+    {%- endfor %}
 ),
 
 staged_counts as (
-{%- for table_name, model_name in staged_models.items() %}
-    select '{{ table_name }}' as source_table, count(*) as staged_rows
+    {%- for table_name, model_name in staged_models.items() %}
+    select
+        '{{ table_name }}' as source_table,
+        count(*) as staged_rows
     from {{ ref(model_name) }}
     {%- if not loop.last %} union all{% endif %}
-{%- endfor %}
+    {%- endfor %}
 ),
 
 quarantined_counts as (
-    select source_table, count(*) as quarantined_rows
+    select
+        source_table,
+        count(*) as quarantined_rows
     from {{ ref('stg_shop__quarantined_rows') }}
     group by source_table
 ),
@@ -39,7 +45,7 @@ final as (
         raw_counts.source_table,
         raw_counts.raw_rows,
         staged_counts.staged_rows,
-        coalesce(quarantined_counts.quarantined_rows, 0) as quarantined_rows,
+        coalesce(quarantined_counts.quarantined_rows, 0) as quarantined_rows
     from raw_counts
     inner join staged_counts
         on raw_counts.source_table = staged_counts.source_table

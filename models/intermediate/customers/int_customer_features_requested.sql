@@ -29,7 +29,9 @@ entities as (
     name='running'
 ) }},
 
-{{ pit_finish_features('customer', 'running', 'entities', versions=ref('int_customer_versions_dated')) }},
+{{ pit_finish_features(
+    'customer', 'running', 'entities', versions=ref('int_customer_versions_dated')
+) }},
 
 final as (
     select

@@ -14,7 +14,7 @@ dated as (
         row_number() over (
             partition by customer_id
             order by updated_at, loaded_at
-        ) as version_number,
+        ) as version_number
     from customer_versions
 ),
 
@@ -22,24 +22,26 @@ dated as (
 latest_per_day as (
     select *
     from dated
-    qualify row_number() over (
-        partition by customer_id, valid_from_date
-        order by updated_at desc, loaded_at desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by customer_id, valid_from_date
+            order by updated_at desc, loaded_at desc
+        ) = 1
 ),
 
 -- A version that lands after a newer one (out-of-order CDC) is stale and never takes effect.
 in_force as (
     select *
     from latest_per_day
-    qualify updated_at > coalesce(
-        max(updated_at) over (
-            partition by customer_id
-            order by valid_from_date
-            rows between unbounded preceding and 1 preceding
-        ),
-        timestamp '1900-01-01'
-    )
+    qualify
+        updated_at > coalesce(
+            max(updated_at) over (
+                partition by customer_id
+                order by valid_from_date
+                rows between unbounded preceding and 1 preceding
+            ),
+            timestamp '1900-01-01'
+        )
 ),
 
 final as (
@@ -54,7 +56,7 @@ final as (
         lead(valid_from_date) over (
             partition by customer_id order by valid_from_date
         ) as valid_to_date,
-        updated_at,
+        updated_at
     from in_force
 )
 

@@ -15,7 +15,7 @@ ranked as (
         ) as version_rank,
         min(signup_at) over (partition by customer_id) as first_signup_at,
         min(loaded_at) over (partition by customer_id) as first_loaded_at,
-        count(*) over (partition by customer_id) as version_count,
+        count(*) over (partition by customer_id) as version_count
     from customer_versions
 ),
 
@@ -31,7 +31,7 @@ final as (
         -- The warehouse knows the customer from the day their first version landed.
         cast(first_loaded_at as date) as first_known_date,
         first_signup_at as signup_at,
-        updated_at,
+        updated_at
     from ranked
     where version_rank = 1
 )

@@ -2,6 +2,9 @@
 -- spec (features/products.yml) of the events that happened on event_date and became known on
 -- known_date (pit_known_date, the one rule shared with the customers). Every windowed and
 -- lifetime sum of the product features is computed from this table.
+-- A loop of select columns: its tags sit one level out, like a block (see .sqlfluff).
+-- sqlfluff:indentation:template_blocks_indent:true
+{%- set plan = feature_spec('product') %}
 with
 
 order_lines as (
@@ -74,7 +77,6 @@ final as (
         product_id,
         event_date,
         known_date,
-    {%- set plan = feature_spec('product') %}
     {%- for measure in plan.sum_measures %}
         cast(sum({{ measure }}) as {{ plan.measures[measure].data_type }}) as {{ measure }}
         {{- ',' if not loop.last }}

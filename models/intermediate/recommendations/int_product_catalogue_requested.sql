@@ -56,10 +56,10 @@ final as (
     from product_dates
     left join categories
         on product_dates.category = categories.category
-        and product_dates.subcategory = categories.subcategory
+            and product_dates.subcategory = categories.subcategory
     left join product_features
         on product_dates.product_id = product_features.product_id
-        and product_dates.as_of_date = product_features.as_of_date
+            and product_dates.as_of_date = product_features.as_of_date
 )
 
 select * from final

@@ -30,7 +30,7 @@ lines_with_orders as (
         orders.is_cancelled,
         orders.ordered_at,
         -- A line is known once both its own row and its order's row have landed.
-        greatest(orders.loaded_at, order_items.loaded_at) as known_at,
+        greatest(orders.loaded_at, order_items.loaded_at) as known_at
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
@@ -54,7 +54,7 @@ final as (
         is_cancelled,
         cast(ordered_at as date) as order_date,
         ordered_at,
-        known_at,
+        known_at
     from lines_with_orders
 )
 

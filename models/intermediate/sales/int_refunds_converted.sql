@@ -23,7 +23,7 @@ returns_with_orders as (
         returns.refund_amount,
         currencies.eur_per_unit,
         returns.returned_at,
-        greatest(orders.loaded_at, returns.loaded_at) as known_at,
+        greatest(orders.loaded_at, returns.loaded_at) as known_at
     from returns
     inner join orders
         on returns.order_id = orders.order_id
@@ -42,7 +42,7 @@ final as (
         {{ to_money('refund_amount * eur_per_unit') }} as refund_eur,
         cast(returned_at as date) as return_date,
         returned_at,
-        known_at,
+        known_at
     from returns_with_orders
 )
 

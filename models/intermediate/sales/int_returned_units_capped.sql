@@ -47,7 +47,7 @@ matched as (
     from refunds
     inner join bought_order_products
         on refunds.order_id = bought_order_products.order_id
-        and refunds.product_id = bought_order_products.product_id
+            and refunds.product_id = bought_order_products.product_id
 ),
 
 final as (

@@ -38,7 +38,7 @@ points as (
         end as frequency_points,
         training_set.days_since_last_order is not null as has_ordered_before,
         training_set.has_purchase_next_30d,
-        training_set.cutoff_date,
+        training_set.cutoff_date
     from training_set
     cross join validation_cutoff
 ),
@@ -46,7 +46,7 @@ points as (
 scored as (
     select
         *,
-        recency_points + frequency_points as rf_score,
+        recency_points + frequency_points as rf_score
     from points
 ),
 
@@ -63,7 +63,7 @@ bucket_rates as (
         rf_score,
         has_ordered_before,
         count(*) as train_rows,
-        count(*) filter (where has_purchase_next_30d) as train_purchases,
+        count(*) filter (where has_purchase_next_30d) as train_purchases
     from scored
     where split = 'train'
     group by rf_score, has_ordered_before
@@ -87,12 +87,12 @@ final as (
         ) as probability,
         scored.has_ordered_before,
         scored.has_purchase_next_30d,
-        scored.cutoff_date,
+        scored.cutoff_date
     from scored
     cross join train_purchase_rate
     left join bucket_rates
         on scored.rf_score = bucket_rates.rf_score
-        and scored.has_ordered_before = bucket_rates.has_ordered_before
+            and scored.has_ordered_before = bucket_rates.has_ordered_before
 )
 
 select * from final

@@ -13,7 +13,9 @@ records as (
     select
         registry.model_name,
         registry.model_version,
-        unnest(
+        -- A recursive unnest spreads the struct into one column per field, named by the field: an
+        -- alias would not name them.
+        unnest(  -- noqa: AL03
             from_json(
                 registry.calibration_json,
                 '[{

@@ -14,7 +14,7 @@ versions as (
         model_version,
         evaluation_json,
         {{ ml_is_latest_model_version() }} as is_latest_version,
-        trained_at,
+        trained_at
     from registry
 ),
 
@@ -24,7 +24,9 @@ records as (
         versions.model_version,
         versions.is_latest_version,
         versions.trained_at,
-        unnest(
+        -- A recursive unnest spreads the struct into one column per field, named by the field: an
+        -- alias would not name them.
+        unnest(  -- noqa: AL03
             from_json(
                 versions.evaluation_json,
                 '[{
@@ -34,7 +36,7 @@ records as (
                 }]'
             ),
             recursive := true
-        ),
+        )
     from versions
 ),
 
@@ -51,7 +53,7 @@ final as (
         is_latest_version,
         cutoff_min as split_cutoff_min,
         cutoff_max as split_cutoff_max,
-        trained_at,
+        trained_at
     from records
 )
 

@@ -37,11 +37,13 @@ outcomes as (
         matured_scores.decile,
         matured_scores.customer_id,
         matured_scores.probability,
-        exists (
+        exists(
             select 1
             from purchase_days
             where purchase_days.customer_id = matured_scores.customer_id
-                and {{ in_purchase_label_window('purchase_days.order_date', 'matured_scores.as_of_date') }}
+                and {{ in_purchase_label_window(
+                    'purchase_days.order_date', 'matured_scores.as_of_date'
+                ) }}
         ) as has_purchased
     from matured_scores
 ),
@@ -82,7 +84,7 @@ final as (
     from per_decile
     inner join per_day
         on per_decile.model_version = per_day.model_version
-        and per_decile.as_of_date = per_day.as_of_date
+            and per_decile.as_of_date = per_day.as_of_date
 )
 
 select * from final

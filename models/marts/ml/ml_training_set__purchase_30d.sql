@@ -43,7 +43,7 @@ final as (
         on features.as_of_date = cutoffs.cutoff_date
     left join labels
         on features.customer_id = labels.customer_id
-        and features.as_of_date = labels.cutoff_date
+            and features.as_of_date = labels.cutoff_date
 )
 
 select * from final

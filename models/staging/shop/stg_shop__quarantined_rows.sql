@@ -26,12 +26,12 @@ quarantined_{{ table_name }} as (
 
 {% endfor %}
 unioned as (
-{%- for table_name in tables %}
+    {%- for table_name in tables %}
     select * from quarantined_{{ table_name }}
     {%- if not loop.last %}
     union all
     {%- endif %}
-{%- endfor %}
+    {%- endfor %}
 ),
 
 -- Exact copies of a raw row have the same JSON; the occurrence number keeps their ids apart.
