@@ -1,7 +1,7 @@
 """The SQL lint gate (`make lint`: sqlfluff, the project's .sqlfluff) fails on a seeded violation.
 
 Two seeded breaches of the house style in a copy of a real model: a comma after the last select
-column (DuckDB accepts it, Spark does not) and an uppercase keyword. The fast test renders with
+column (DuckDB accepts it, others do not) and an uppercase keyword. The fast test renders with
 sqlfluff's jinja templater (dbt's `ref`/`config` built in) and the project's config otherwise
 unchanged; the slower one runs the real gate, the CLI with the dbt templater, in a temporary
 copy of the project.
