@@ -26,10 +26,9 @@ import duckdb
 
 from retail_ml.publish import (
     PUBLISHED_FILE_NAME,
-    NotPublishable,
     cleanup_scratch_relations,
     default_published_dir,
-    publish_from_target,
+    publish_or_explain,
 )
 from retail_ml.summary import render_summary, stale_tables, table_row_counts
 
@@ -135,13 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"NOT PUBLISHED: dbt build failed (exit {returncode}); {published_dir} still "
                   "holds the last green build.")
             return returncode
-        try:
-            result = publish_from_target(args.db, args.target_path, published_dir)
-        except NotPublishable as reason:
-            print(f"NOT PUBLISHED: {reason}; {published_dir} still holds the last green build.")
-            return 1
-        print(result.one_line())
-    return 0
+        return publish_or_explain(args.db, args.target_path, published_dir)
 
 
 if __name__ == "__main__":

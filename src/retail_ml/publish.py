@@ -333,8 +333,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--published-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     published_dir = args.published_dir or default_published_dir(args.db)
+    return publish_or_explain(args.db, args.target_path, published_dir)
+
+
+def publish_or_explain(db_path: Path, target_path: Path, published_dir: Path) -> int:
+    """Publishes the build in `target_path`, printing one line either way; the exit code."""
     try:
-        result = publish_from_target(args.db, args.target_path, published_dir)
+        result = publish_from_target(db_path, target_path, published_dir)
     except NotPublishable as reason:
         print(f"NOT PUBLISHED: {reason}; {published_dir} still holds the last green build.")
         return 1

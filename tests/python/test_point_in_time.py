@@ -110,9 +110,8 @@ def late_and_future_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple
     return rows
 
 
-@pytest.fixture(scope="module")
-def rebuilt_with_late_rows(built_warehouse, tmp_path_factory) -> Path:
-    work_dir = tmp_path_factory.mktemp("leakage")
+def build_with_late_rows(built_warehouse, work_dir: Path, select: str) -> Path:
+    """Raw data plus late_and_future_rows, built up to `select` and its parents."""
     raw_dir = work_dir / "raw"
     shutil.copytree(built_warehouse.raw_dir, raw_dir)
     with built_warehouse.connect() as con:
@@ -123,13 +122,20 @@ def rebuilt_with_late_rows(built_warehouse, tmp_path_factory) -> Path:
     db_path = work_dir / "warehouse.duckdb"
     run = run_dbt(
         [
-            "build", "--select", "+feat_customer_daily", "--indirect-selection", "cautious",
+            "build", "--select", f"+{select}", "--indirect-selection", "cautious",
             "--exclude", "resource_type:unit_test",
         ],
         raw_dir=raw_dir, db_path=db_path, work_dir=work_dir,
     )
     assert run.returncode == 0, "\n".join(run.failures()) + run.output[-3000:]
     return db_path
+
+
+@pytest.fixture(scope="module")
+def rebuilt_with_late_rows(built_warehouse, tmp_path_factory) -> Path:
+    return build_with_late_rows(
+        built_warehouse, tmp_path_factory.mktemp("leakage"), "feat_customer_daily"
+    )
 
 
 def read_feature_rows(db_path: Path, date_filter: str):

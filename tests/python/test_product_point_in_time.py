@@ -5,38 +5,21 @@ future rows - orders, lines, reviews and returns of one product - are reused her
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import run_dbt
-from test_point_in_time import AS_OF, append_rows, late_and_future_rows
+from test_point_in_time import AS_OF, build_with_late_rows
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def products_rebuilt_with_late_rows(built_warehouse, tmp_path_factory) -> Path:
-    work_dir = tmp_path_factory.mktemp("product_leakage")
-    raw_dir = work_dir / "raw"
-    shutil.copytree(built_warehouse.raw_dir, raw_dir)
-    with built_warehouse.connect() as con:
-        planned = late_and_future_rows(con)
-    for table, dated_rows in planned.items():
-        for landed in sorted({landed for landed, _ in dated_rows}):
-            append_rows(raw_dir, table, landed, [r for day, r in dated_rows if day == landed])
-    db_path = work_dir / "warehouse.duckdb"
-    run = run_dbt(
-        [
-            "build", "--select", "+feat_product_daily", "--indirect-selection", "cautious",
-            "--exclude", "resource_type:unit_test",
-        ],
-        raw_dir=raw_dir, db_path=db_path, work_dir=work_dir,
+    return build_with_late_rows(
+        built_warehouse, tmp_path_factory.mktemp("product_leakage"), "feat_product_daily"
     )
-    assert run.returncode == 0, "\n".join(run.failures()) + run.output[-3000:]
-    return db_path
 
 
 def changed_product_rows(original: Path, rebuilt: Path, date_filter: str) -> int:
