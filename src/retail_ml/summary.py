@@ -19,7 +19,8 @@ MAIN_TABLES: tuple[str, ...] = (
     "stg_shop__orders",
     "stg_shop__order_items",
     "stg_shop__quarantined_rows",
-    "feat_customer_daily",
+    # Not feat_customer_daily: a view, counting it would compute every customer x day.
+    "int_customer_features_requested",
     "feat_customer_serving",
     "feat_product_daily",
     "ml_training_set__purchase_30d",
