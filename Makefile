@@ -15,7 +15,7 @@ PUBLISHED_DIR ?= warehouse/published
 DBT := $(BIN)/dbt --no-use-colors
 DBT_ARGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv data data-force features build bench docs test lint governance lock clean
+.PHONY: help venv data data-force features build bench docs test lint governance lineage lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -47,10 +47,10 @@ build: data ## Generate data if missing, check raw files, dbt build into the pri
 bench: data ## Time raw load, pandas reference, dbt raw->training+serving, dbt build; writes docs/benchmarks/bench_$(SCALE).*
 	$(BIN)/python -m retail_ml.bench --scale $(SCALE) --raw-dir $(RETAIL_ML_RAW_DIR) --project-dir .
 
-docs: venv ## Model cards and the dbt docs site from the warehouse (builds it if missing; serve: .venv/bin/dbt docs serve --profiles-dir .)
+docs: venv lineage ## Model cards, PII lineage report and the dbt docs site (target/index.html, single-file target/static_index.html) from the warehouse (builds it if missing; serve: .venv/bin/dbt docs serve --profiles-dir .)
 	@test -f $(RETAIL_ML_DB_PATH) || $(MAKE) build
 	$(BIN)/python -m retail_ml.ml.model_card --db $(RETAIL_ML_DB_PATH) --project-dir .
-	$(DBT) docs generate $(DBT_ARGS)
+	$(DBT) docs generate --static $(DBT_ARGS)
 
 test: lint ## Everything the project proves: lint, pytest (unit tests + real dbt builds on small data in temp dirs)
 	$(BIN)/python -m pytest
@@ -67,9 +67,24 @@ lint: venv ## ruff on the Python code, sqlfluff (.sqlfluff: the house SQL style)
 	@mkdir -p $(SQLFLUFF_DIR)
 	$(SQLFLUFF_ENV) $(BIN)/sqlfluff lint models tests --processes 0 --disable-progress-bar
 
-governance: venv ## Governance rules on the manifest (owners, descriptions, access, contracts, primary keys, exposures)
+governance: venv lineage ## PII lineage (make lineage), then governance rules on the manifest (owners, descriptions, access, contracts, primary keys, exposures)
 	$(DBT) parse $(DBT_ARGS)
 	$(BIN)/python -m retail_ml.governance --manifest target/manifest.json
+
+# PII lineage (retail_ml.lineage): compiles the project into a scratch warehouse like the SQL lint
+# (nothing is built, no raw file read, the key variable is used by nothing), traces every
+# published column to source columns, writes the report (docs block + analysis, committed), and
+# scans the published copy for raw PII when there is one. Fails on a violation.
+LINEAGE_DIR := target/lineage
+LINEAGE_ENV := RETAIL_ML_TARGET=ci RETAIL_ML_DB_PATH=$(LINEAGE_DIR)/compile.duckdb \
+	RETAIL_ML_PII_KEY=lineage-compile-only
+
+lineage: venv ## PII lineage check: no published column derives from raw PII except through hash_pii; writes docs/pii_lineage.md, scans warehouse/published/
+	@mkdir -p $(LINEAGE_DIR)
+	$(LINEAGE_ENV) $(DBT) compile $(DBT_ARGS) --target-path $(LINEAGE_DIR)/target --quiet
+	$(BIN)/python -m retail_ml.lineage --manifest $(LINEAGE_DIR)/target/manifest.json \
+		--report docs/pii_lineage.md --analysis analyses/pii_lineage_report.sql \
+		--published-dir $(PUBLISHED_DIR) --raw-dir $(RETAIL_ML_RAW_DIR)
 
 lock: ## Re-pin requirements/lock.txt from pyproject.toml (deliberate; commit the diff with a reason)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
