@@ -498,6 +498,27 @@ def _raw_pii_values(con: duckdb.DuckDBPyConnection, raw_dir: Path,
     return sorted(values)
 
 
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _text_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str, str]]:
+    """(name in the result, relation to select from, column) of every text column of a
+    Parquet file, or of every table and view of a DuckDB file (attached under its own name: a
+    private warehouse's views name their catalog)."""
+    if path.suffix == ".parquet":
+        relation = f"read_parquet('{path}')"
+        rows = con.execute(f"describe select * from {relation}").fetchall()  # noqa: S608
+        return [(path.name, relation, row[0]) for row in rows if row[1] in {"VARCHAR", "JSON"}]
+    con.execute(f"attach '{path}' as {_quote(path.stem)} (read_only)")
+    rows = con.execute(
+        "select schema_name, table_name, column_name from duckdb_columns()"
+        " where database_name = ? and data_type in ('VARCHAR', 'JSON')"
+        " order by all", [path.stem]).fetchall()
+    return [(f"{schema}.{table}", f"{_quote(path.stem)}.{_quote(schema)}.{_quote(table)}",
+             column) for schema, table, column in rows]
+
+
 def scan_for_raw_pii(paths: Iterable[Path], raw_dir: Path,
                      pii_columns: Iterable[str]) -> dict[str, int]:
     """`<file>:<relation>.<column>` -> how many of its text values equal a raw PII value of
@@ -508,28 +529,16 @@ def scan_for_raw_pii(paths: Iterable[Path], raw_dir: Path,
         raw = _raw_pii_values(con, raw_dir, pii_columns)
         con.execute("create temp table raw_pii as select unnest(?::varchar[]) as value", [raw])
         for path in paths:
-            if path.suffix == ".parquet":
-                relations = [(f"read_parquet('{path}')", path.name)]
-                columns_sql = (f"select '{path.name}', column_name from (describe select * "  # noqa: S608
-                               f"from read_parquet('{path}')) where column_type in"
-                               " ('VARCHAR', 'JSON')")
-            else:
-                alias = "scanned"
-                con.execute(f"attach '{path}' as {alias} (read_only)")
-                relations = []
-                columns_sql = (
-                    f"select schema_name || '.' || table_name, column_name from duckdb_columns()"  # noqa: S608
-                    f" where database_name = '{alias}' and data_type in ('VARCHAR', 'JSON')")
-            for relation, column in con.execute(columns_sql).fetchall():
-                source = relations[0][0] if relations else f"scanned.{relation}"
+            for name, relation, column in _text_columns(con, path):
+                value = f"{_quote(column)}::varchar"
                 hits = con.execute(
-                    f'select count(*) from {source} where "{column}"::varchar in'  # noqa: S608
-                    f" (select value from raw_pii) or regexp_matches(\"{column}\"::varchar, ?)",
+                    f"select count(*) from {relation} where {value} in"  # noqa: S608
+                    f" (select value from raw_pii) or regexp_matches({value}, ?)",
                     [EMAIL_PATTERN]).fetchone()[0]
                 if hits:
-                    found[f"{path.name}:{relation}.{column}"] = hits
-            if not relations:
-                con.execute("detach scanned")
+                    found[f"{path.name}:{name}.{column}"] = hits
+            if path.suffix != ".parquet":
+                con.execute(f"detach {_quote(path.stem)}")
     return found
 
 

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -80,16 +81,33 @@ def test_only_a_fully_green_run_that_built_every_public_model_is_publishable():
     assert build_failures(partial, plan) == ["model.retail_ml.feat_t: not built by this run"]
 
 
+def build_command(db: Path, work: Path, *dbt_args: str) -> list[str]:
+    return [sys.executable, "-m", "retail_ml.build", "--db", str(db),
+            "--target-path", str(work / "target"), "--published-dir", str(work / "published"),
+            "--", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+            "--log-path", str(work / "logs"), "--no-use-colors", *dbt_args]
+
+
+def build_env(raw_dir: Path) -> dict[str, str]:
+    return {**os.environ, "RETAIL_ML_RAW_DIR": str(raw_dir), "RETAIL_ML_TARGET": "ci",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
 def run_build(db: Path, work: Path, raw_dir: Path, *dbt_args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RETAIL_ML_RAW_DIR": str(raw_dir), "RETAIL_ML_TARGET": "ci",
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     return subprocess.run(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "retail_ml.build", "--db", str(db),
-         "--target-path", str(work / "target"), "--published-dir", str(work / "published"),
-         "--", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-         "--log-path", str(work / "logs"), "--no-use-colors", *dbt_args],
-        env=env, capture_output=True, text=True, check=False, timeout=900,
+        build_command(db, work, *dbt_args), env=build_env(raw_dir), capture_output=True,
+        text=True, check=False, timeout=900,
     )
+
+
+def wait_for_build_lock(db: Path, build: subprocess.Popen) -> None:
+    """Until the running build holds its lock (it writes its pid into the lock file)."""
+    lock = db.with_name(db.name + ".build.lock")
+    deadline = time.monotonic() + 120
+    while not (lock.exists() and lock.read_text().strip() == str(build.pid)):
+        assert build.poll() is None, "the build ended before it took its lock"
+        assert time.monotonic() < deadline, "the build never took its lock"
+        time.sleep(0.05)
 
 
 def digest(directory: Path) -> dict[str, str]:
@@ -112,7 +130,8 @@ def one_date_of_features(con: duckdb.DuckDBPyConnection) -> tuple:
 @pytest.mark.e2e
 def test_write_audit_publish_with_a_reader_holding_the_published_copy(built_warehouse, tmp_path):
     """Publish the session build; with a reader holding that copy open, a build failing a
-    quality gate publishes nothing (byte-identical copy), then a green build publishes."""
+    quality gate publishes nothing (byte-identical copy) and leaves no scratch relation, a
+    second build started meanwhile prints one line, then a green build publishes."""
     private = tmp_path / "private" / built_warehouse.db_path.name
     private.parent.mkdir()
     shutil.copyfile(built_warehouse.db_path, private)
@@ -128,12 +147,24 @@ def test_write_audit_publish_with_a_reader_holding_the_published_copy(built_ware
     assert features_before[0] > 0
     assert not any("__dbt_" in name for name in relation_names(reader))
 
-    failing = run_build(private, tmp_path, built_warehouse.raw_dir,
-                        "--vars", "{ml_min_validation_auc: 1.01}")
-    assert failing.returncode != 0, failing.stdout[-3000:]
-    assert "NOT PUBLISHED: dbt build failed" in failing.stdout
+    with subprocess.Popen(  # noqa: S603 - fixed argv
+            build_command(private, tmp_path, "--vars", "{ml_min_validation_auc: 1.01}"),
+            env=build_env(built_warehouse.raw_dir), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True) as failing:
+        # a second build while this one runs, for real: one line, nothing else happens
+        wait_for_build_lock(private, failing)
+        second = run_build(private, tmp_path / "second", built_warehouse.raw_dir)
+        failing_output = failing.communicate(timeout=900)[0]
+    assert second.returncode == 75
+    assert (second.stdout + second.stderr).strip().splitlines() == [
+        f"BUILD NOT STARTED: another build (pid {failing.pid}) is writing {private}; this one did"
+        " not start. Wait for it to finish; readers use the published copy meanwhile."]
+    assert failing.returncode != 0, failing_output[-3000:]
+    assert "NOT PUBLISHED: dbt build failed" in failing_output
     assert digest(published) == before
     assert one_date_of_features(reader) == features_before
+    with duckdb.connect(str(private), read_only=True) as con:  # a failed build cleans up too
+        assert not any("__dbt_" in name for name in relation_names(con)), "scratch left behind"
 
     green = run_build(private, tmp_path, built_warehouse.raw_dir)
     assert green.returncode == 0, green.stdout[-5000:]
