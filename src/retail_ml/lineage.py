@@ -152,28 +152,19 @@ def pii_source_columns(manifest: Manifest) -> dict[str, str]:
 
 
 def _is_getvariable(node: exp.Expression, variable: str) -> bool:
-    if not isinstance(node, exp.Func) or node.sql_name().lower() not in {"getvariable",
-                                                                         "anonymous"}:
-        return False
-    name = node.name.lower() if isinstance(node, exp.Anonymous) else "getvariable"
-    args = node.expressions if isinstance(node, exp.Anonymous) else [node.this]
-    return name == "getvariable" and any(
-        isinstance(arg, exp.Literal) and arg.this == variable for arg in args)
+    """`getvariable('<variable>')` (sqlglot parses DuckDB's getvariable as an anonymous call)."""
+    return (isinstance(node, exp.Anonymous) and node.name.lower() == "getvariable"
+            and any(isinstance(arg, exp.Literal) and arg.this == variable
+                    for arg in node.expressions))
 
 
 def is_keyed_hash(node: exp.Expression) -> bool:
     """True for the expansion of `hash_pii`: a sha256 whose argument holds both HMAC pads."""
-    is_sha256 = (isinstance(node, exp.SHA2) and str(node.args.get("length") or 256) in {
-        "256", exp.Literal.number(256).sql()}) or (
+    is_sha256 = (isinstance(node, exp.SHA2) and node.text("length") in {"", "256"}) or (
         isinstance(node, exp.Anonymous) and node.name.lower() == "sha256")
-    if not is_sha256:
-        return False
-    found = {variable: False for variable in (OPAD_VARIABLE, IPAD_VARIABLE)}
-    for descendant in node.walk():
-        for variable in found:
-            if _is_getvariable(descendant, variable):
-                found[variable] = True
-    return all(found.values())
+    return is_sha256 and all(
+        any(_is_getvariable(descendant, variable) for descendant in node.walk())
+        for variable in (OPAD_VARIABLE, IPAD_VARIABLE))
 
 
 def _decides_only(node: exp.Expression, root: exp.Expression) -> bool:
@@ -427,6 +418,7 @@ def derive_lineage(manifest: Manifest, project_dir: Path | None = None
                               for c in dict.fromkeys(columns)}
         parts = _source_parts(source)
         by_relation[parts] = lineage[source_id]
+        names[source_id] = f"{source['source_name']}.{source['name']}"
         if source.get("relation_name"):
             replacements[source["relation_name"]] = ".".join(f'"{p}"' for p in parts)
     nodes = {uid: node for uid, node in manifest["nodes"].items()
@@ -438,16 +430,17 @@ def derive_lineage(manifest: Manifest, project_dir: Path | None = None
         node = nodes[unique_id]
         names[unique_id] = node.get("alias") or node["name"]
         try:
+            if untraced := [dep for dep in graph[unique_id] if dep in untraceable]:
+                raise UntraceableModel(f"reads the untraced {untraced[0]}")
             if node["resource_type"] == "seed":
                 result = {c: frozenset() for c in _seed_columns(node, project_dir)}
             elif node.get("config", {}).get("materialized") == "ephemeral":
                 raise UntraceableModel("ephemeral models are not traced")
             elif node.get("language") == "python":
-                inputs = {dep: lineage[dep] for dep in graph[unique_id]}
+                inputs = {dep: lineage[dep] for dep in node.get("depends_on", {}).get("nodes", [])
+                          if dep in lineage}  # models, seeds and sources it reads
                 result = _python_lineage(node, list(node.get("columns", {})), inputs, names)
             else:
-                if untraced := [dep for dep in graph[unique_id] if dep in untraceable]:
-                    raise UntraceableModel(f"reads the untraced {untraced[0]}")
                 if not node.get("compiled_code"):
                     raise UntraceableModel("no compiled SQL in the manifest: run dbt compile")
                 result = sql_lineage(node["compiled_code"], by_relation, replacements)
