@@ -131,7 +131,7 @@ def test_a_pii_tag_on_the_source_email(page, site_url):
     page.goto(f"{site_url}#!/source/source.retail_ml.shop.customers")
     page.get_by_text("Holds PII (e-mail, name)").wait_for()
     page.get_by_text("email", exact=True).first.click()
-    page.get_by_text("E-mail address as typed by the customer (PII).").wait_for()
+    page.locator("p", has_text="E-mail address as typed by the customer (PII).").wait_for()
     text = main_text(page)
     assert "PII\nemail" in text and "SENSITIVITY\nrestricted" in text
     shot(page, "04_pii_tag")
