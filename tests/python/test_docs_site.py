@@ -58,7 +58,7 @@ def site_url(docs_site: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.fail("Debian's chromium is not installed: apt-get install -y chromium "
@@ -69,11 +69,18 @@ def page():
     args = ["--no-sandbox"] if os.geteuid() == 0 else []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=args)
-        browser_page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        browser_page.set_default_timeout(TIMEOUT_MS)
-        yield browser_page
-        browser.close()
+        launched = playwright.chromium.launch(executable_path=chromium, args=args)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page per test: the site's state (an open lineage graph) does not carry over."""
+    browser_page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    browser_page.set_default_timeout(TIMEOUT_MS)
+    yield browser_page
+    browser_page.close()
 
 
 def shot(page, name: str) -> None:
