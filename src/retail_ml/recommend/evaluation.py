@@ -73,9 +73,9 @@ BASELINES: tuple[str, ...] = (
 )
 #: Blend weights searched on the tuning window (every combination; first best wins ties).
 TUNING_GRID: dict[str, tuple[float, ...]] = {
-    "repeat_weight": (0.02, 0.05, 0.1),
-    "basket_weight": (0.3, 1.0),
-    "next_order_weight": (0.3, 1.0),
+    "repeat_weight": (0.03, 0.05, 0.08),
+    "basket_weight": (0.2, 0.3),
+    "next_order_weight": (0.2, 0.3),
 }
 BOOTSTRAP_SAMPLES = 1000
 BOOTSTRAP_SEED = 42

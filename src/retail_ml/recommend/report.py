@@ -44,6 +44,7 @@ def render_markdown(metrics: pd.DataFrame) -> str:
     """The docs block of the backtest's results."""
     if metrics.empty:
         raise ValueError("ml_recommendation_metrics is empty: build it first")
+    metrics = _dated(metrics)
     ordered = metrics.assign(
         order=metrics["method"].map({m: i for i, m in enumerate(METHOD_ORDER)})
     ).sort_values(["window_number", "order", "metric"], kind="mergesort")
@@ -97,8 +98,14 @@ def render_markdown(metrics: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _dated(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Cutoffs as dates, whether they came from dbt (dates) or DuckDB's ``df()`` (datetimes)."""
+    return metrics.assign(cutoff_date=pd.to_datetime(metrics["cutoff_date"]).dt.date)
+
+
 def render_plot(metrics: pd.DataFrame, metric: str) -> bytes:
     """PNG: each method's value and interval per window (tuning window shaded)."""
+    metrics = _dated(metrics)
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.subplots()
     chosen = metrics[metrics["metric"] == metric]
