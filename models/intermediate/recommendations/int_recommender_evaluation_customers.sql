@@ -35,10 +35,10 @@ final as (
     from known_customers
     left join customer_versions
         on known_customers.customer_id = customer_versions.customer_id
-            and customer_versions.valid_from_date <= known_customers.cutoff_date
+            and known_customers.cutoff_date >= customer_versions.valid_from_date
             and (
                 customer_versions.valid_to_date is null
-                or customer_versions.valid_to_date > known_customers.cutoff_date
+                or known_customers.cutoff_date < customer_versions.valid_to_date
             )
 )
 
