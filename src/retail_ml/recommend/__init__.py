@@ -22,6 +22,7 @@ from retail_ml.recommend.evaluation import (
     evaluation_methods,
     per_customer_metrics,
     ranking_metrics,
+    scored_per_customer,
     served_parameters,
     tune_blend,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "recommend_from_lines",
     "recommendation_metrics",
     "rows_as_of",
+    "scored_per_customer",
     "sequence_signals",
     "served_parameters",
     "top_k_per_row",
