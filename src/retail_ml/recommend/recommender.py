@@ -47,7 +47,12 @@ from retail_ml.recommend.inputs import (
     purchase_history,
 )
 from retail_ml.recommend.popularity import POPULARITY_LEVELS, Popularity, popularity
-from retail_ml.recommend.signals import category_affinity, recent_orders, sequence_signals
+from retail_ml.recommend.signals import (
+    category_affinity,
+    order_matrix,
+    recent_orders,
+    sequence_signals,
+)
 from retail_ml.recommend.similarity import item_similarity
 
 #: Columns of a recommendations frame, in order.
@@ -262,12 +267,15 @@ def prepare(
             repurchase_weight=config.repurchase_weight,
         )
     if config.method == "blend":
-        signals = sequence_signals(lines, catalog, neighbours=config.sequence_neighbours)
+        orders_matrix = order_matrix(lines, catalog)
+        signals = sequence_signals(
+            lines, catalog, neighbours=config.sequence_neighbours, orders=orders_matrix
+        )
         basket, next_order = signals.basket, signals.next_order
         sequence = (
             config.basket_weight * basket + config.next_order_weight * next_order
         ).toarray()
-        latest, before = recent_orders(lines, target_ids, catalog, count=2)
+        latest, before = recent_orders(lines, target_ids, catalog, count=2, orders=orders_matrix)
         recent = (latest + config.previous_order_decay * before).tocsr()
         recent.sort_indices()
         preference, share = category_affinity(

@@ -37,7 +37,9 @@ class SequenceSignals:
     next_order: sparse.csr_matrix
 
 
-def _order_matrix(lines: pd.DataFrame, catalog: Catalog) -> tuple[pd.DataFrame, sparse.csr_matrix]:
+def order_matrix(
+    lines: pd.DataFrame, catalog: Catalog
+) -> tuple[pd.DataFrame, sparse.csr_matrix]:
     """Orders (sorted by customer, date, id) and the order × product 0/1 matrix."""
     columns = catalog.positions(lines["product_id"])
     known = columns >= 0
@@ -77,17 +79,24 @@ def _conditional(
     return sparse.csr_matrix(dense)
 
 
-def sequence_signals(lines: pd.DataFrame, catalog: Catalog, *, neighbours: int) -> SequenceSignals:
+def sequence_signals(
+    lines: pd.DataFrame,
+    catalog: Catalog,
+    *,
+    neighbours: int,
+    orders: tuple[pd.DataFrame, sparse.csr_matrix] | None = None,
+) -> SequenceSignals:
     """Basket and next-order co-purchase shares from the order lines known at a date.
 
     Args:
         lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of`.
         catalog: Products in matrix order.
         neighbours: Products kept per row (>= 1).
+        orders: ``order_matrix(lines, catalog)`` when the caller already has it.
     """
     if neighbours < 1:
         raise ValueError(f"sequence neighbours must be at least 1, got {neighbours}")
-    orders, matrix = _order_matrix(lines, catalog)
+    orders, matrix = orders or order_matrix(lines, catalog)
     in_orders = np.asarray(matrix.sum(axis=0)).ravel()
     basket = _conditional((matrix.T @ matrix).tocsr(), in_orders, neighbours)
     customers = orders["customer_id"].to_numpy(dtype=np.int64)
@@ -99,11 +108,17 @@ def sequence_signals(lines: pd.DataFrame, catalog: Catalog, *, neighbours: int) 
 
 
 def recent_orders(
-    lines: pd.DataFrame, target_ids: np.ndarray, catalog: Catalog, *, count: int
+    lines: pd.DataFrame,
+    target_ids: np.ndarray,
+    catalog: Catalog,
+    *,
+    count: int,
+    orders: tuple[pd.DataFrame, sparse.csr_matrix] | None = None,
 ) -> list[sparse.csr_matrix]:
     """Target × product 0/1 matrices of each customer's latest ``count`` orders
-    (``[0]`` = the latest order, ``[1]`` = the one before, ...; rows in ``target_ids`` order)."""
-    orders, matrix = _order_matrix(lines, catalog)
+    (``[0]`` = the latest order, ``[1]`` = the one before, ...; rows in ``target_ids`` order;
+    ``orders`` as in :func:`sequence_signals`)."""
+    orders, matrix = orders or order_matrix(lines, catalog)
     customers = orders["customer_id"].to_numpy(dtype=np.int64)
     recency = orders.groupby("customer_id", sort=False).cumcount(ascending=False).to_numpy()
     rows, is_target = locate(target_ids, customers)
@@ -158,41 +173,41 @@ def category_affinity(
     line_categories = codes[columns[known]]
     line_customers = lines["customer_id"].to_numpy(dtype=np.int64)[known]
 
-    countries = (
-        customers[["customer_id", "country_code"]]
-        .assign(country_code=lambda f: f["country_code"].astype(object).fillna(UNKNOWN_KEY))
-        .drop_duplicates("customer_id")
+    # Country of every known customer as a small integer (the last code = unknown country);
+    # integer lookups, not string merges: there are millions of lines.
+    population = customers[["customer_id", "country_code"]].drop_duplicates("customer_id")
+    population = population.sort_values("customer_id", kind="mergesort")
+    population_ids = population["customer_id"].to_numpy(dtype=np.int64)
+    codes_of, country_names = pd.factorize(
+        population["country_code"].astype(object).fillna(UNKNOWN_KEY).astype(str), sort=True
     )
-    line_country = (
-        pd.DataFrame({"customer_id": line_customers})
-        .merge(countries, on="customer_id", how="left")["country_code"]
-        .fillna(UNKNOWN_KEY)
-        .astype(str)
-        .to_numpy()
-    )
-    shop_mix = np.bincount(line_categories, minlength=len(names)).astype(np.float64)
+    unknown = len(country_names)
+
+    def country_of(ids: np.ndarray) -> np.ndarray:
+        rows, found = locate(population_ids, ids)
+        return np.where(found, codes_of[rows] if len(codes_of) else unknown, unknown)
+
+    line_countries = country_of(line_customers)
+    counts = np.bincount(
+        line_countries * len(names) + line_categories, minlength=(unknown + 1) * len(names)
+    ).reshape(unknown + 1, len(names)).astype(np.float64)
+    shop_mix = counts.sum(axis=0)
     if shop_mix.sum() > 0:
         shop_mix = shop_mix / shop_mix.sum()
     else:
         shop_mix = np.full(len(names), 1.0 / len(names))
-    country_names, country_codes = np.unique(line_country, return_inverse=True)
-    counts = np.zeros((len(country_names), len(names)))
-    np.add.at(counts, (country_codes, line_categories), 1.0)
     totals = counts.sum(axis=1, keepdims=True)
     taste = np.where(totals > 0, counts / np.maximum(totals, 1.0), shop_mix)
-    taste_of = dict(zip(country_names.tolist(), taste, strict=True))
+    # Customers of an unknown country get the shop's mix, not the mix of the unknown few.
+    taste[unknown] = shop_mix
+    if (country_names == UNKNOWN_KEY).any():
+        taste[int(np.flatnonzero(country_names == UNKNOWN_KEY)[0])] = shop_mix
+    prior = taste[country_of(target_ids)]
 
-    target_country = (
-        pd.DataFrame({"customer_id": target_ids})
-        .merge(countries, on="customer_id", how="left")["country_code"]
-        .fillna(UNKNOWN_KEY)
-        .astype(str)
-    )
-    prior = np.array([taste_of.get(country, shop_mix) for country in target_country])
-    prior = prior.reshape(len(target_ids), len(names))
     rows, mine = locate(target_ids, line_customers)
-    own = np.zeros((len(target_ids), len(names)))
-    np.add.at(own, (rows[mine], line_categories[mine]), 1.0)
+    own = np.bincount(
+        rows[mine] * len(names) + line_categories[mine], minlength=len(target_ids) * len(names)
+    ).reshape(len(target_ids), len(names)).astype(np.float64)
     preference = (prior_strength * prior + own) / (prior_strength + own.sum(axis=1, keepdims=True))
 
     sold = np.bincount(columns[known], minlength=catalog.size).astype(np.float64)
