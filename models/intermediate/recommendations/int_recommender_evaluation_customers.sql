@@ -36,10 +36,10 @@ final as (
     left join customer_versions
         on known_customers.customer_id = customer_versions.customer_id
             and known_customers.cutoff_date >= customer_versions.valid_from_date
-            and (
-                customer_versions.valid_to_date is null
-                or known_customers.cutoff_date < customer_versions.valid_to_date
-            )
+            -- No OR in the join (an open version has no valid_to_date): a range join, not a
+            -- nested loop over every customer's versions.
+            and known_customers.cutoff_date
+            < coalesce(customer_versions.valid_to_date, cast('9999-12-31' as date))
 )
 
 select * from final
