@@ -52,7 +52,8 @@ def test_markdown_has_a_row_per_window_and_method_and_says_whether_the_target_is
     assert len(table) == 2 * len(METHODS)
     assert "| 2 (reported) | 2026-09-26 | 1,234 | **blend** | 0.620 [0.610, 0.630] | 1.24 |" in text
     assert "`basket_weight` = 0.3" in text
-    assert "1.24–1.24× (target 1.5×: not met)" in text
+    assert "1.24–1.24× (target 1.5×: not met); over the best popularity baseline" in text
+    assert "alone: 1.35–1.35×" in text
     assert "target 1.5×: met" in render_markdown(metrics_frame(blend_hit=0.80))
     with pytest.raises(ValueError, match="empty"):
         render_markdown(metrics_frame().iloc[0:0])

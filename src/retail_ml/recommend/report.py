@@ -83,11 +83,18 @@ def render_markdown(metrics: pd.DataFrame) -> str:
     ]
     ratios = reported["ratio_to_best_baseline"]
     met = bool((ratios >= TARGET_RATIO).all())
+    popularity = metrics[
+        (metrics["window_role"] == "reported")
+        & (metrics["metric"] == "hit_rate_at_10")
+        & metrics["method"].str.startswith("popularity_")
+    ].groupby("window_number")["value"].max()
+    over_popularity = reported.set_index("window_number")["value"] / popularity
     lines += [
         "",
         f"Blend hit rate@10 over the best baseline on the reported windows: "
         f"{ratios.min():.2f}–{ratios.max():.2f}× (target {TARGET_RATIO}×: "
-        f"{'met' if met else 'not met'}).",
+        f"{'met' if met else 'not met'}); over the best popularity baseline alone: "
+        f"{over_popularity.min():.2f}–{over_popularity.max():.2f}×.",
         "",
     ]
     lines += [
