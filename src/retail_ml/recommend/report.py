@@ -113,7 +113,7 @@ def _dated(metrics: pd.DataFrame) -> pd.DataFrame:
 def render_plot(metrics: pd.DataFrame, metric: str) -> bytes:
     """PNG: each method's value and interval per window (tuning window shaded)."""
     metrics = _dated(metrics)
-    figure = Figure(figsize=(8, 4.5), dpi=100)
+    figure = Figure(figsize=(9.5, 4.5), dpi=100, layout="constrained")
     axes = figure.subplots()
     chosen = metrics[metrics["metric"] == metric]
     windows = sorted(chosen["window_number"].unique())
@@ -142,7 +142,7 @@ def render_plot(metrics: pd.DataFrame, metric: str) -> bytes:
     axes.set_xticks(range(len(windows)), list(labels))
     axes.set_ylabel(metric)
     axes.set_title(f"{metric} per backtest window (95% bootstrap intervals)")
-    axes.legend(fontsize=8, loc="lower right")
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     buffer = io.BytesIO()
     # No timestamp in the PNG metadata: the same warehouse draws the same bytes.
     figure.savefig(buffer, format="png", metadata={"Software": None})
