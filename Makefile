@@ -47,9 +47,10 @@ build: data ## Generate data if missing, check raw files, dbt build into the pri
 bench: data ## Time raw load, pandas reference, dbt raw->training+serving, dbt build; writes docs/benchmarks/bench_$(SCALE).*
 	$(BIN)/python -m retail_ml.bench --scale $(SCALE) --raw-dir $(RETAIL_ML_RAW_DIR) --project-dir .
 
-docs: venv lineage ## Model cards, PII lineage report and the dbt docs site (target/index.html, single-file target/static_index.html) from the warehouse (builds it if missing; serve: .venv/bin/dbt docs serve --profiles-dir .)
+docs: venv lineage ## Model cards, recommender backtest, PII lineage report and the dbt docs site (target/index.html, single-file target/static_index.html) from the warehouse (builds it if missing; serve: .venv/bin/dbt docs serve --profiles-dir .)
 	@test -f $(RETAIL_ML_DB_PATH) || $(MAKE) build
 	$(BIN)/python -m retail_ml.ml.model_card --db $(RETAIL_ML_DB_PATH) --project-dir .
+	$(BIN)/python -m retail_ml.recommend.report --db $(RETAIL_ML_DB_PATH) --project-dir .
 	$(DBT) docs generate --static $(DBT_ARGS)
 
 test: lint ## Everything the project proves: lint, pytest (unit tests + real dbt builds on small data in temp dirs)

@@ -1,7 +1,8 @@
 """Tests for retail_ml.recommend.inputs: the SQL inputs of one as-of date, as matrices' inputs.
 
-What was known when is decided in SQL (int_customer_products_purchased,
-int_product_catalogue_requested; tested by dbt and tests/python/test_recommendations_e2e.py).
+What was known when is decided in SQL (int_recommender_order_lines.known_date,
+int_product_catalogue_requested; tested by dbt and tests/python/test_recommendations_e2e.py);
+these helpers only keep the rows of a date.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retail_ml.recommend import build_catalog, purchase_history, rows_as_of
+from retail_ml.recommend import build_catalog, order_lines_as_of, purchase_history, rows_as_of
 from retail_ml.recommend.inputs import single_day
 
 AS_OF = date(2026, 6, 30)
@@ -27,6 +28,7 @@ def catalogue() -> pd.DataFrame:
             "category": ["grocery", "grocery", "toys"],
             "is_repurchase_typical": [1.0, 1.0, np.nan],
             "is_launched": [1.0, 1.0, 0.0],
+            "launched_date": [date(2026, 1, 3), date(2026, 1, 1), date(2026, 7, 2)],
         }
     )
 
@@ -37,7 +39,10 @@ def test_catalog_is_in_product_order_with_its_flags():
     assert catalog.product_names.tolist() == ["a", "b", "c"]
     assert catalog.is_repurchase_typical.tolist() == [True, False, True], "null = not typical"
     assert catalog.is_launched.tolist() == [True, False, True]
+    assert catalog.launched_dates[1] == np.datetime64("2026-07-02")
     assert catalog.positions(pd.Series([3, 99, 1])).tolist() == [2, -1, 0]
+    names, codes = catalog.category_codes
+    assert names.tolist() == ["grocery", "toys"] and codes.tolist() == [0, 1, 0]
 
 
 def test_catalog_refuses_duplicates_missing_columns_and_no_rows():
@@ -49,21 +54,40 @@ def test_catalog_refuses_duplicates_missing_columns_and_no_rows():
         build_catalog(catalogue().iloc[0:0])
 
 
-def test_purchase_history_is_typed_and_sorted():
-    purchases = pd.DataFrame(
+def order_lines() -> pd.DataFrame:
+    return pd.DataFrame(
         {
-            "customer_id": [2, 1, 1],
-            "product_id": [5, 7, 6],
-            "last_order_date": [date(2026, 6, 1), date(2026, 6, 20), date(2026, 5, 2)],
+            "customer_id": [2, 1, 1, 1, 1],
+            "order_id": [20, 11, 10, 10, 12],
+            "product_id": [5, 7, 6, 7, 7],
+            "order_date": [date(2026, 6, 1), date(2026, 6, 20), date(2026, 5, 2),
+                           date(2026, 5, 2), date(2026, 6, 30)],
+            # Order 12 was placed on the as-of date but landed the day after: not known yet.
+            "known_date": [date(2026, 6, 1), date(2026, 6, 20), date(2026, 5, 2),
+                           date(2026, 5, 2), date(2026, 7, 1)],
         }
     )
-    history = purchase_history(purchases)
-    assert history[["customer_id", "product_id"]].values.tolist() == [[1, 6], [1, 7], [2, 5]]
-    assert pd.api.types.is_datetime64_any_dtype(history["last_order_date"])
-    assert history["last_order_date"].iloc[1] == pd.Timestamp("2026-06-20")
+
+
+def test_order_lines_as_of_keeps_the_lines_known_by_the_end_of_the_day():
+    known = order_lines_as_of(order_lines(), AS_OF)
+    assert sorted(known["order_id"].tolist()) == [10, 10, 11, 20]
+    assert pd.api.types.is_datetime64_any_dtype(known["order_date"])
+    assert len(order_lines_as_of(order_lines(), date(2026, 7, 1))) == 5
+    assert order_lines_as_of(order_lines(), date(2026, 5, 1)).empty
     with pytest.raises(ValueError, match="duplicate"):
-        purchase_history(pd.concat([purchases, purchases]))
-    assert purchase_history(purchases.iloc[0:0]).empty
+        order_lines_as_of(pd.concat([order_lines(), order_lines()]), AS_OF)
+    with pytest.raises(ValueError, match="known_date"):
+        order_lines_as_of(order_lines().drop(columns="known_date"), AS_OF)
+
+
+def test_purchase_history_counts_orders_and_keeps_the_last_date():
+    history = purchase_history(order_lines_as_of(order_lines(), AS_OF))
+    assert history[["customer_id", "product_id", "orders"]].values.tolist() == [
+        [1, 6, 1], [1, 7, 2], [2, 5, 1]
+    ]
+    assert history["last_order_date"].iloc[1] == pd.Timestamp("2026-06-20")
+    assert purchase_history(order_lines_as_of(order_lines(), date(2026, 1, 1))).empty
 
 
 def test_rows_as_of_picks_one_date_and_single_day_insists_on_one():

@@ -7,32 +7,19 @@ of dbt and of the package's code paths, what a user of the tables relies on.
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
 import pandas as pd
 import pytest
-import yaml
 
 from retail_ml.ml import arrow_to_model_frame
 from retail_ml.recommend import recommend_for_serving
 
 pytestmark = pytest.mark.e2e
 
-MODELS_YML = (
-    Path(__file__).resolve().parents[2]
-    / "python_models" / "recommendations" / "_recommendations__models.yml"
-)
-
 
 def frame(con, sql: str, params: list | None = None) -> pd.DataFrame:
     return arrow_to_model_frame(con.execute(sql, params or []).to_arrow_table())
-
-
-def served_parameters() -> dict:
-    """The recommender parameters ml_product_recommendations is configured with."""
-    properties = yaml.safe_load(MODELS_YML.read_text())
-    model = next(m for m in properties["models"] if m["name"] == "ml_product_recommendations")
-    return model["config"]["recommender"]
 
 
 def test_every_served_customer_gets_ten_distinct_ranked_products(built_warehouse):
@@ -89,15 +76,20 @@ def test_no_unlaunched_product_is_recommended(built_warehouse):
 
 
 def test_products_launching_later_are_not_recommended_earlier(built_warehouse):
-    """As of the evaluation cutoff (a past day), from the SQL inputs the warehouse holds for it."""
+    """As of the oldest backtest cutoff (a past day), from the SQL inputs the warehouse holds."""
     with built_warehouse.connect() as con:
-        customers = frame(con, "select * from int_recommender_evaluation_customers")
-        cutoff = customers["as_of_date"].iloc[0]
+        cutoff = con.execute(
+            "select min(cutoff_date) from int_recommender_backtest_windows"
+        ).fetchone()[0]
+        customers = frame(
+            con, "select * from int_recommender_evaluation_customers where as_of_date = ?",
+            [cutoff],
+        )
         recommendations = recommend_for_serving(
             customers,
-            frame(con, "select * from int_customer_products_purchased"),
+            frame(con, "select * from int_recommender_order_lines"),
             frame(con, "select * from int_product_catalogue_requested"),
-            parameters=served_parameters(),
+            frame(con, "select * from ml_recommendation_metrics"),
         )
         products = frame(con, "select * from stg_shop__products")
     later = products.loc[products["launched_at"] >= pd.Timestamp(cutoff) + pd.Timedelta(days=1)]
@@ -108,33 +100,27 @@ def test_products_launching_later_are_not_recommended_earlier(built_warehouse):
 
 
 def test_recommender_inputs_are_point_in_time(built_warehouse):
-    """The SQL inputs, recomputed from staged rows: purchases known by each recommender date,
-    products on sale (launched and landed) on it, the evaluation window after the cutoff."""
+    """The SQL inputs, recomputed from staged rows: the windows, the order lines with the day
+    each became known, products on sale (launched and landed) on each date, each window's
+    population and what it bought in its label period."""
     with built_warehouse.connect() as con:
-        dates = frame(
-            con,
-            "select as_of_date, is_latest from int_feature_dates_requested"
-            " where is_latest or is_recommender_evaluation",
-        )
-        differences = con.execute(
+        windows = frame(con, "select * from int_recommender_backtest_windows order by 1")
+        latest = con.execute(
+            "select as_of_date from int_feature_dates_requested where is_latest"
+        ).fetchone()[0]
+        line_differences = con.execute(
             """
-            with dates as (
-                select as_of_date from int_feature_dates_requested
-                where is_latest or is_recommender_evaluation
-            ),
-            expected as (
-                select l.customer_id, l.product_id, max(l.order_date) as last_order_date,
-                    d.as_of_date
-                from int_order_lines_netted as l
-                inner join dates as d
-                    on l.order_date <= d.as_of_date and cast(l.known_at as date) <= d.as_of_date
-                where not l.is_cancelled
+            with expected as (
+                select customer_id, order_id, product_id, min(order_date) as order_date,
+                    min(greatest(cast(known_at as date), order_date)) as known_date
+                from int_order_lines_netted
+                where not is_cancelled
                 group by all
             )
             select count(*) from (
-                (select * from expected except select * from int_customer_products_purchased)
+                (select * from expected except select * from int_recommender_order_lines)
                 union all
-                (select * from int_customer_products_purchased except select * from expected)
+                (select * from int_recommender_order_lines except select * from expected)
             )
             """
         ).fetchone()[0]
@@ -152,21 +138,40 @@ def test_recommender_inputs_are_point_in_time(built_warehouse):
             " stg_shop__products) from (select as_of_date, count(*) as n"
             " from int_product_catalogue_requested group by as_of_date)"
         ).fetchone()
-        window = con.execute(
-            "select min(order_date), max(order_date), min(cutoff_date), min(evaluation_end_date)"
-            " from int_recommender_evaluation_purchases as e inner join int_order_lines_netted"
-            " as l on e.customer_id = l.customer_id and e.product_id = l.product_id"
-            " and l.order_date > e.cutoff_date and not l.is_cancelled"
-        ).fetchone()
-    assert len(dates) == 2
-    latest = dates.loc[dates["is_latest"] == 1, "as_of_date"].iloc[0]
-    cutoff = dates.loc[dates["is_latest"] == 0, "as_of_date"].iloc[0]
-    assert (pd.Timestamp(latest) - pd.Timestamp(cutoff)).days == 30
-    assert differences == 0
+        outside = con.execute(
+            """
+            select count(*)
+            from int_recommender_evaluation_purchases as e
+            inner join int_recommender_backtest_windows as w on e.cutoff_date = w.cutoff_date
+            where not exists (
+                select 1 from int_order_lines_netted as l
+                where l.customer_id = e.customer_id and l.product_id = e.product_id
+                    and not l.is_cancelled
+                    and l.order_date > w.cutoff_date and l.order_date <= w.evaluation_end_date
+            )
+            """
+        ).fetchone()[0]
+        unknown_buyers = con.execute(
+            """
+            select count(*) from int_recommender_evaluation_purchases as e
+            left join int_recommender_evaluation_customers as c
+                on e.customer_id = c.customer_id and e.cutoff_date = c.as_of_date
+            left join int_customers_signed_up as s on e.customer_id = s.customer_id
+            where c.customer_id is null or s.first_known_date > e.cutoff_date
+            """
+        ).fetchone()[0]
+    assert windows["window_number"].tolist() == [1, 2, 3, 4]
+    assert windows["window_role"].tolist() == ["tuning", "reported", "reported", "reported"]
+    cutoffs, ends = list(windows["cutoff_date"]), list(windows["evaluation_end_date"])
+    assert ends[-1] == latest
+    assert ends[:-1] == cutoffs[1:], "consecutive, non-overlapping label periods"
+    lengths = [(pd.Timestamp(e) - pd.Timestamp(c)).days for c, e in zip(cutoffs, ends, strict=True)]
+    assert lengths == [30] * 4
+    assert line_differences == 0
     assert wrongly_launched == 0
-    assert catalogue_sizes == (2, catalogue_sizes[3], catalogue_sizes[3], catalogue_sizes[3])
-    assert window[2] == cutoff and window[3] == latest
-    assert window[0] > cutoff and window[1] <= latest
+    size = catalogue_sizes[3]
+    assert catalogue_sizes == (5, size, size, size), "serving day + 4 cutoffs, every product"
+    assert outside == 0 and unknown_buyers == 0
 
 
 def test_bought_products_come_back_only_when_repurchase_typical(built_warehouse):
@@ -209,36 +214,43 @@ def test_recommendations_are_reproducible_from_the_warehouse(built_warehouse):
     """Same inputs, same rows: rebuilt from the warehouse tables in another process."""
     with built_warehouse.connect() as con:
         table = frame(con, "select * from ml_product_recommendations order by customer_id, rank")
-        parameters = served_parameters()
         again = recommend_for_serving(
             frame(con, "select * from feat_customer_serving"),
-            frame(con, "select * from int_customer_products_purchased"),
+            frame(con, "select * from int_recommender_order_lines"),
             frame(con, "select * from int_product_catalogue_requested"),
-            parameters=parameters,
+            frame(con, "select * from ml_recommendation_metrics"),
         )
     pd.testing.assert_frame_equal(
         table.reset_index(drop=True), again.reset_index(drop=True), check_dtype=False
     )
 
 
-def test_metrics_compare_copurchase_with_popularity(built_warehouse):
+def test_backtest_reports_every_window_method_and_metric_with_intervals(built_warehouse):
     with built_warehouse.connect() as con:
         metrics = frame(con, "select * from ml_recommendation_metrics")
-    assert len(metrics) == 10 and not metrics.duplicated(["method", "metric"]).any()
+        buyers = frame(
+            con,
+            "select cutoff_date, count(distinct customer_id) as n"
+            " from int_recommender_evaluation_purchases group by 1",
+        )
+    assert len(metrics) == 4 * 6 * 2
+    assert not metrics.duplicated(["window_number", "method", "metric"]).any()
     assert metrics["value"].between(0, 1).all()
+    assert (metrics["ci_lower"] <= metrics["value"]).all()
+    assert (metrics["value"] <= metrics["ci_upper"]).all()
+    assert (metrics["ci_upper"] - metrics["ci_lower"] > 0).all()
+    evaluated = metrics.drop_duplicates("cutoff_date").set_index("cutoff_date")
+    expected = buyers.set_index("cutoff_date")["n"]
+    assert evaluated["customers_evaluated"].sort_index().tolist() == expected.sort_index().tolist()
     assert metrics["customers_evaluated"].min() > 100
-    with built_warehouse.connect() as con:
-        buyers = con.execute(
-            "select count(distinct customer_id) from int_recommender_evaluation_purchases"
-        ).fetchone()[0]
-    assert (metrics["customers_evaluated"] == buyers).all()
-    value = metrics.set_index(["method", "metric"])["value"]
-    assert metrics.loc[metrics["is_served_method"], "method"].unique().tolist() == [
-        "copurchase_cosine"
-    ]
+    assert metrics.loc[metrics["is_served_method"], "method"].unique().tolist() == ["blend"]
+    tuned = metrics.loc[metrics["method"] == "blend", "parameters_json"].unique()
+    assert len(tuned) == 1 and json.loads(tuned[0])["method"] == "blend"
+    reported = metrics[metrics["window_role"] == "reported"]
+    mean = reported.groupby(["method", "metric"])["value"].mean()
     for metric in ["hit_rate_at_10", "recall_at_10"]:
-        assert value["copurchase_cosine", metric] > value["popularity_global", metric], metric
-        assert value["copurchase_cosine", metric] > value["popularity_country", metric], metric
+        for baseline in ["popularity_global", "popularity_country", "popularity_segment"]:
+            assert mean["blend", metric] > mean[baseline, metric], (metric, baseline)
 
 
 @pytest.mark.parametrize("as_of", ["2025-12-03", "2026-03-31", "2026-08-15", "2026-11-25"])

@@ -1,5 +1,6 @@
--- One row per staged product and recommender as-of date (int_feature_dates_requested: the
--- serving day and the recommender's evaluation cutoff), launched or not: what the recommender
+-- One row per staged product and recommender as-of date (the serving day of
+-- int_feature_dates_requested and the backtest cutoffs of int_recommender_backtest_windows),
+-- launched or not: what the recommender
 -- may recommend on that date, with the repurchase flag of its subcategory and its features as
 -- of that date (feat_product_daily; null while the product is not yet on sale).
 with
@@ -16,6 +17,10 @@ requested_dates as (
     select * from {{ ref('int_feature_dates_requested') }}
 ),
 
+windows as (
+    select * from {{ ref('int_recommender_backtest_windows') }}
+),
+
 product_features as (
     select * from {{ ref('feat_product_daily') }}
 ),
@@ -23,7 +28,10 @@ product_features as (
 recommender_dates as (
     select as_of_date
     from requested_dates
-    where is_latest or is_recommender_evaluation
+    where is_latest
+    union distinct
+    select cutoff_date as as_of_date
+    from windows
 ),
 
 product_dates as (
@@ -32,6 +40,7 @@ product_dates as (
         products.product_name,
         products.category,
         products.subcategory,
+        cast(products.launched_at as date) as launched_date,
         recommender_dates.as_of_date
     from products
     cross join recommender_dates
@@ -52,6 +61,7 @@ final as (
         coalesce(categories.is_repurchase_typical, false) as is_repurchase_typical,
         -- On sale on D = a feat_product_daily row on D: launched by D and its row landed by D.
         product_features.product_id is not null as is_launched,
+        product_dates.launched_date,
         product_dates.as_of_date
     from product_dates
     left join categories

@@ -1,14 +1,16 @@
 """The recommender's inputs, as the warehouse computes them, ready for the matrices.
 
-Nothing here decides what was known when: the SQL models do, once, for the dates the
-recommender needs (the serving day and the evaluation cutoff of int_feature_dates_requested):
+Nothing here decides when a row became known: the SQL models do, once
+(``models/intermediate/recommendations/``):
 
-* ``int_customer_products_purchased``: customer × product × as-of date, the last order date of
-  the non-cancelled lines known by the end of that date;
-* ``int_product_catalogue_requested``: product × as-of date, every staged product with its
-  repurchase flag and whether it is on sale (launched and known) on that date;
-* ``int_recommender_evaluation_customers`` / ``int_recommender_evaluation_purchases``: who is
-  evaluated at the cutoff and what they bought after it.
+* ``int_recommender_order_lines``: customer × order × product of every non-cancelled order,
+  with the day the line became known (pit_known_date); the history as of a date is the lines
+  known by its end (:func:`order_lines_as_of`);
+* ``int_product_catalogue_requested``: product × as-of date (the serving day and the backtest
+  cutoffs), every staged product with its repurchase flag and whether it is on sale that day;
+* ``int_recommender_backtest_windows``, ``int_recommender_evaluation_customers`` and
+  ``int_recommender_evaluation_purchases``: the backtest's windows, who is evaluated at each
+  cutoff and what they bought after it.
 
 These helpers pick the rows of one as-of date, check the columns, and build the catalogue.
 """
@@ -30,9 +32,16 @@ CATALOGUE_COLUMNS: tuple[str, ...] = (
     "category",
     "is_repurchase_typical",
     "is_launched",
+    "launched_date",
 )
-#: Columns read from the purchase history (int_customer_products_purchased, one as-of date).
-PURCHASE_COLUMNS: tuple[str, ...] = ("customer_id", "product_id", "last_order_date")
+#: Columns read from the order lines (int_recommender_order_lines).
+ORDER_LINE_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "order_id",
+    "product_id",
+    "order_date",
+    "known_date",
+)
 #: Columns of the customers to recommend for (feat_customer_serving or a dated version).
 CUSTOMER_COLUMNS: tuple[str, ...] = ("customer_id", "country_code", "signup_channel")
 
@@ -56,6 +65,15 @@ def single_day(frame: pd.DataFrame, column: str, what: str) -> np.datetime64:
     return as_day(values[0])
 
 
+def locate(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each of ``ids`` in ``sorted_ids`` and whether it is there at all."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if len(sorted_ids) == 0:
+        return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+    rows = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
+    return rows, sorted_ids[rows] == ids
+
+
 def rows_as_of(frame: pd.DataFrame, as_of: date, what: str) -> pd.DataFrame:
     """The rows of ``frame`` (a model with one block of rows per ``as_of_date``) for ``as_of``."""
     require_columns(frame, ["as_of_date"], what)
@@ -72,10 +90,18 @@ class Catalog:
     categories: np.ndarray
     is_repurchase_typical: np.ndarray
     is_launched: np.ndarray
+    launched_dates: np.ndarray | None = None  # datetime64[D]; NaT or None when unknown
 
     @property
     def size(self) -> int:
         return len(self.product_ids)
+
+    @property
+    def category_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The sorted distinct categories and each product's index into them."""
+        names = pd.Series(self.categories, dtype=object).fillna("unknown").astype(str)
+        codes, uniques = pd.factorize(names, sort=True)
+        return np.asarray(uniques, dtype=object), codes.astype(np.int64)
 
     def positions(self, product_ids: pd.Series | np.ndarray) -> np.ndarray:
         """Matrix column of each product id; -1 for an id not in the catalogue."""
@@ -112,32 +138,61 @@ def build_catalog(catalogue: pd.DataFrame) -> Catalog:
         categories=ordered["category"].astype(object).to_numpy(),
         is_repurchase_typical=_flag(ordered["is_repurchase_typical"]),
         is_launched=_flag(ordered["is_launched"]),
+        launched_dates=as_days(ordered["launched_date"]),
     )
 
 
-def purchase_history(purchases: pd.DataFrame) -> pd.DataFrame:
-    """The purchase history of one as-of date, typed and sorted for the matrices.
+def order_lines_as_of(lines: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """The order lines known by the end of ``as_of``, typed and sorted for the matrices.
 
     Args:
-        purchases: int_customer_products_purchased rows of one as-of date
-            (``PURCHASE_COLUMNS``); may be empty (everyone is then a cold start).
+        lines: int_recommender_order_lines (``ORDER_LINE_COLUMNS``); may be empty.
+        as_of: The as-of date: lines with ``known_date <= as_of`` are kept (``known_date`` is
+            never before ``order_date``, so no later order is kept either).
 
     Returns:
-        ``customer_id``, ``product_id``, ``last_order_date`` (``datetime64``), one row per
-        (customer, product), sorted by customer and product.
+        ``customer_id``, ``order_id``, ``product_id``, ``order_date`` (``datetime64[D]``), in
+        input order (every consumer aggregates or sorts what it needs; sorting 2M rows per
+        as-of date would cost more than all of them).
 
     Raises:
-        ValueError: On missing columns or a duplicated (customer, product).
+        ValueError: On missing columns or a duplicated (order, product).
     """
-    require_columns(purchases, PURCHASE_COLUMNS, "purchases")
-    require_unique(purchases, ["customer_id", "product_id"], "purchases")
-    history = pd.DataFrame(
+    require_columns(lines, ORDER_LINE_COLUMNS, "order lines")
+    day = as_day(as_of)
+    known = as_days(lines["known_date"]) <= day
+    kept = lines.loc[known]
+    require_unique(kept, ["order_id", "product_id"], "order lines")
+    typed = pd.DataFrame(
         {
-            "customer_id": purchases["customer_id"].to_numpy(dtype=np.int64),
-            "product_id": purchases["product_id"].to_numpy(dtype=np.int64),
-            "last_order_date": as_days(purchases["last_order_date"]),
+            "customer_id": kept["customer_id"].to_numpy(dtype=np.int64),
+            "order_id": kept["order_id"].to_numpy(dtype=np.int64),
+            "product_id": kept["product_id"].to_numpy(dtype=np.int64),
+            "order_date": as_days(kept["order_date"]),
         }
     )
-    return history.sort_values(["customer_id", "product_id"], kind="mergesort").reset_index(
-        drop=True
+    return typed.reset_index(drop=True)
+
+
+def purchase_history(lines: pd.DataFrame) -> pd.DataFrame:
+    """Customer × product summary of :func:`order_lines_as_of`'s lines.
+
+    Returns:
+        ``customer_id``, ``product_id``, ``last_order_date`` (``datetime64[D]``) and ``orders``
+        (distinct orders with the product), one row per (customer, product), sorted by customer
+        and product. Empty lines give an empty frame (everyone is then a cold start).
+    """
+    require_columns(lines, ["customer_id", "order_id", "product_id", "order_date"], "lines")
+    # Lines are unique per (order, product), so counting rows counts distinct orders.
+    grouped = lines.groupby(["customer_id", "product_id"], sort=True).agg(
+        last_order_date=("order_date", "max"), orders=("order_id", "size")
+    )
+    history = grouped.reset_index()
+    return pd.DataFrame(
+        {
+            "customer_id": history["customer_id"].to_numpy(dtype=np.int64),
+            "product_id": history["product_id"].to_numpy(dtype=np.int64),
+            "last_order_date": history["last_order_date"].to_numpy(dtype="datetime64[D]"),
+            "orders": history["orders"].to_numpy(dtype=np.int64),
+        }
     )

@@ -1,25 +1,33 @@
-"""Top-k product recommendations per customer: co-purchase similarity plus a popularity prior.
+"""Top-k product recommendations per customer, by one of four methods sharing one set of rules.
 
-The score of product ``j`` for a customer is
+``blend`` (served; chosen on the rolling backtest, see ml_recommendation_metrics): the score of
+product ``j`` for a customer is
 
-    score(j) = sum over products i the customer bought of  w_i · S[i, j]  +  λ · pop(j)
+    pref(cat(j)) · share(j)                      category affinity (signals.category_affinity)
+  + repeat_weight · r(j) · [j repurchase-typical] buying it again (r halves every
+                                                  recency_half_life_days since the last order)
+  + basket_weight · Σ_i o(i) · B[i, j]          bought in one basket with a product of the
+  + next_order_weight · Σ_i o(i) · N[i, j]      latest orders, or in the order after it
+                                                  (signals.sequence_signals)
 
-where ``S`` is the item-item co-purchase similarity (:mod:`~retail_ml.recommend.similarity`;
-its diagonal, ``repurchase_weight`` for repurchase-typical products, is what says "buy again"),
-``w_i`` halves every ``recency_half_life_days`` since the customer last bought ``i``, ``pop`` is
-the popularity of ``j`` in the customer's (country, signup channel) segment, shrunk towards the
-country and the shop (:mod:`~retail_ml.recommend.popularity`), and ``λ`` is
-``popularity_weight``. A customer with no purchases has only the prior: that is the cold start.
+with ``o(i)`` = 1 for the products of the customer's latest order and ``previous_order_decay``
+for those of the order before. A customer with no purchases has only their country's category
+mix times each product's share of its category: that is the cold start.
 
-Eligible products: on sale on the as-of date (``is_launched`` of the catalogue: launched and
-known by then), and not bought by the customer before unless their subcategory is
-repurchase-typical. Ties are broken by ``product_id``, so the output is a
+The other methods are the comparisons of the backtest: ``copurchase`` (item-item similarity
+over whole histories, :mod:`~retail_ml.recommend.similarity`, plus a popularity prior),
+``popularity`` (segment, country or shop level, :mod:`~retail_ml.recommend.popularity`) and
+``buy_again`` (the customer's most-ordered repurchase-typical products, then popularity).
+
+Eligible products, whatever the method: on sale on the as-of date (``is_launched`` of the
+catalogue: launched and known by then), and not bought by the customer before unless their
+subcategory is repurchase-typical. Ties are broken by ``product_id``, so the output is a
 deterministic function of the inputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
@@ -34,9 +42,17 @@ from retail_ml.recommend.inputs import (
     Catalog,
     as_day,
     build_catalog,
+    locate,
+    order_lines_as_of,
     purchase_history,
 )
 from retail_ml.recommend.popularity import POPULARITY_LEVELS, Popularity, popularity
+from retail_ml.recommend.signals import (
+    category_affinity,
+    order_matrix,
+    recent_orders,
+    sequence_signals,
+)
 from retail_ml.recommend.similarity import item_similarity
 
 #: Columns of a recommendations frame, in order.
@@ -49,30 +65,43 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "as_of_date",
 )
 BUY_AGAIN = "buy again"
+#: The scoring methods (see the module docstring).
+METHODS: tuple[str, ...] = ("blend", "copurchase", "popularity", "buy_again")
+#: The blend's tuned weights (evaluation.TUNING_GRID searches them on the tuning window).
+BLEND_WEIGHTS: tuple[str, ...] = ("repeat_weight", "basket_weight", "next_order_weight")
 
 
 @dataclass(frozen=True)
 class RecommenderConfig:
-    """Parameters of the recommender (defaults chosen on the offline evaluation).
+    """Parameters of the recommender.
 
     Attributes:
         k: Recommendations per customer.
-        similarity: ``cosine``, ``counts`` or ``None`` (popularity only: the baselines).
-        neighbours: Similar products kept per product.
-        repurchase_weight: Weight of a repurchase-typical product's similarity to itself: how
-            strongly having bought it recommends buying it again.
+        method: ``blend``, ``copurchase``, ``popularity`` or ``buy_again``.
+        similarity: ``cosine`` or ``counts`` (``copurchase`` only).
+        neighbours: Similar products kept per product (``copurchase`` only).
+        repurchase_weight: ``copurchase``: weight of a repurchase-typical product's
+            similarity to itself.
         recency_half_life_days: Half-life of a past purchase's weight; ``None`` = all equal.
         popularity_level: ``segment`` (country and signup channel, falling back to country and
             then the shop), ``country`` or ``global``.
         popularity_window_days: Purchases in this many days up to the as-of date make popularity.
-        popularity_weight: ``λ``, the weight of the popularity prior.
+        popularity_weight: Weight of the popularity prior (``copurchase``).
         popularity_shrinkage: Pseudo-count pulling small segments to their country and small
             countries to the shop.
-        chunk_size: Customers scored at once (memory: about 5 × chunk × products floats).
+        category_prior_strength: ``blend``: pseudo-count of the country's category mix in a
+            customer's category preference.
+        repeat_weight, basket_weight, next_order_weight: ``blend`` weights (tuned).
+        previous_order_decay: ``blend``: weight of the second-latest order's products relative
+            to the latest order's.
+        sequence_neighbours: ``blend``: products kept per row of the basket and next-order
+            shares.
+        chunk_size: Customers scored at once (memory: about 8 × chunk × products floats).
     """
 
     k: int = 10
-    similarity: str | None = "cosine"
+    method: str = "blend"
+    similarity: str = "cosine"
     neighbours: int = 10
     repurchase_weight: float = 2.0
     recency_half_life_days: float | None = 60.0
@@ -80,21 +109,39 @@ class RecommenderConfig:
     popularity_window_days: int = 90
     popularity_weight: float = 1.0
     popularity_shrinkage: float = 50.0
+    category_prior_strength: float = 3.0
+    repeat_weight: float = 0.05
+    basket_weight: float = 0.3
+    next_order_weight: float = 0.3
+    previous_order_decay: float = 0.5
+    sequence_neighbours: int = 50
     chunk_size: int = 2048
 
     def __post_init__(self) -> None:
         if self.k < 1:
             raise ValueError(f"k must be at least 1, got {self.k}")
-        if self.similarity not in ("cosine", "counts", None):
-            raise ValueError(f"similarity must be 'cosine', 'counts' or None: {self.similarity!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}: {self.method!r}")
+        if self.similarity not in ("cosine", "counts"):
+            raise ValueError(f"similarity must be 'cosine' or 'counts': {self.similarity!r}")
         if self.popularity_level not in POPULARITY_LEVELS:
             raise ValueError(f"popularity_level must be one of {POPULARITY_LEVELS}")
         if self.popularity_window_days < 1 or self.chunk_size < 1:
             raise ValueError("popularity_window_days and chunk_size must be at least 1")
         if self.recency_half_life_days is not None and self.recency_half_life_days <= 0:
             raise ValueError("recency_half_life_days must be positive or None")
-        if self.popularity_weight < 0 or self.repurchase_weight < 0:
-            raise ValueError("popularity_weight and repurchase_weight must be >= 0")
+        weights = [
+            self.popularity_weight,
+            self.repurchase_weight,
+            self.repeat_weight,
+            self.basket_weight,
+            self.next_order_weight,
+            self.previous_order_decay,
+        ]
+        if min(weights) < 0:
+            raise ValueError("weights and previous_order_decay must be >= 0")
+        if self.category_prior_strength <= 0:
+            raise ValueError("category_prior_strength must be positive")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> RecommenderConfig:
@@ -108,7 +155,7 @@ class RecommenderConfig:
 
 def recommend(
     customers: pd.DataFrame,
-    purchases: pd.DataFrame,
+    lines: pd.DataFrame,
     catalogue: pd.DataFrame,
     *,
     as_of: date,
@@ -116,16 +163,15 @@ def recommend(
 ) -> pd.DataFrame:
     """The top ``config.k`` products for every customer as of the end of ``as_of``.
 
-    Every input is already as of ``as_of`` (the warehouse decides what was known then).
-
     Args:
         customers: One row per customer to recommend for (``customer_id``, ``country_code``,
             ``signup_channel``), e.g. feat_customer_serving. Also the population whose recent
-            purchases make segment popularity.
-        purchases: int_customer_products_purchased at ``as_of`` (``customer_id``,
-            ``product_id``, ``last_order_date``). May be empty (everyone is then a cold start).
+            purchases make segment popularity and whose countries make the category mixes.
+        lines: int_recommender_order_lines (any dates: only lines known by ``as_of`` are
+            used). May be empty (everyone is then a cold start).
         catalogue: int_product_catalogue_requested at ``as_of`` (``product_id``,
-            ``product_name``, ``category``, ``is_repurchase_typical``, ``is_launched``).
+            ``product_name``, ``category``, ``is_repurchase_typical``, ``is_launched``,
+            ``launched_date``).
         as_of: The as-of date.
         config: Parameters; the defaults when omitted.
 
@@ -139,84 +185,223 @@ def recommend(
     """
     config = config or RecommenderConfig()
     catalog = build_catalog(catalogue)
-    history = purchase_history(purchases)
-    return recommend_from_history(customers, history, catalog, as_of=as_of, config=config)
+    known = order_lines_as_of(lines, as_of)
+    return recommend_from_lines(customers, known, catalog, as_of=as_of, config=config)
 
 
-def recommend_from_history(
+@dataclass(frozen=True)
+class Prepared:
+    """What a method needs as of one date, computed once for a set of target customers."""
+
+    config: RecommenderConfig
+    catalog: Catalog
+    target_ids: np.ndarray
+    has_history: np.ndarray  # per target
+    segments: np.ndarray  # per target: row of prior.scores
+    prior: Popularity
+    recency: sparse.csr_matrix  # targets × products: recency weight of past purchases
+    orders: sparse.csr_matrix  # targets × products: distinct orders with the product
+    similarity: np.ndarray | None
+    recent: sparse.csr_matrix | None  # latest order + decay × the one before
+    sequence: np.ndarray | None  # basket_weight · B + next_order_weight · N (dense)
+    basket: sparse.csr_matrix | None
+    next_order: sparse.csr_matrix | None
+    preference: np.ndarray | None  # targets × categories
+    share: np.ndarray | None
+    category_codes: np.ndarray
+    category_names: np.ndarray
+
+
+def prepare(
     customers: pd.DataFrame,
-    history: pd.DataFrame,
+    lines: pd.DataFrame,
     catalog: Catalog,
     *,
     as_of: date,
     config: RecommenderConfig,
     for_customers: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """:func:`recommend` on prepared inputs (shared by the offline evaluation's methods).
+    history: pd.DataFrame | None = None,
+) -> Prepared:
+    """The matrices ``config.method`` scores with, as of ``as_of``.
 
     Args:
         customers: The population (see :func:`recommend`).
-        history: :func:`~retail_ml.recommend.inputs.purchase_history` at ``as_of``.
+        lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of` at ``as_of``.
         catalog: :func:`~retail_ml.recommend.inputs.build_catalog` at ``as_of``.
         as_of: The as-of date.
         config: Parameters.
-        for_customers: Recommend only for these customer ids (default: all of ``customers``).
+        for_customers: Score only these customer ids (default: all of ``customers``).
+        history: ``purchase_history(lines)`` when the caller already has it (the backtest
+            scores several methods on one date).
     """
     require_columns(customers, CUSTOMER_COLUMNS, "customers")
     require_rows(customers, "customers")
     require_unique(customers, ["customer_id"], "customers")
     day = as_day(as_of)
+    history = purchase_history(lines) if history is None else history
 
     window_start = day - np.timedelta64(config.popularity_window_days, "D")
-    recent = history[history["last_order_date"] > window_start]
     prior = popularity(
-        recent,
+        history[history["last_order_date"] > window_start],
         customers,
         catalog,
         level=config.popularity_level,
         shrinkage=config.popularity_shrinkage,
     )
-    similarity = (
-        item_similarity(
+    targets = customers.sort_values("customer_id", kind="mergesort").reset_index(drop=True)
+    if for_customers is not None:
+        wanted = np.asarray(for_customers, dtype=np.int64)
+        targets = targets[targets["customer_id"].isin(wanted)].reset_index(drop=True)
+    target_ids = targets["customer_id"].to_numpy(dtype=np.int64)
+    recency = _history_matrix(history, target_ids, catalog, day, config.recency_half_life_days)
+    orders = _history_matrix(history, target_ids, catalog, day, None, values="orders")
+    names, codes = catalog.category_codes
+
+    similarity = recent = sequence = basket = next_order = preference = share = None
+    if config.method == "copurchase":
+        similarity = item_similarity(
             history,
             catalog,
             method=config.similarity,
             neighbours=config.neighbours,
             repurchase_weight=config.repurchase_weight,
         )
-        if config.similarity is not None
-        else None
-    )
-    similarity_sparse = sparse.csr_matrix(similarity) if similarity is not None else None
-    # Popularity alone (the baselines) ranks by popularity whatever the weight.
-    prior_weight = config.popularity_weight if similarity is not None else 1.0
-
-    targets = customers.sort_values("customer_id", kind="mergesort").reset_index(drop=True)
-    if for_customers is not None:
-        wanted = np.asarray(for_customers, dtype=np.int64)
-        targets = targets[targets["customer_id"].isin(wanted)].reset_index(drop=True)
-    target_ids = targets["customer_id"].to_numpy(dtype=np.int64)
-    if len(target_ids) == 0:
-        return _empty_output().assign(as_of_date=pd.Series(dtype=object))
-    segments = prior.segment_of(targets)
-    weights = _history_weights(history, target_ids, catalog, day, config.recency_half_life_days)
-
-    frames = [
-        _recommend_chunk(
-            weights[start : start + config.chunk_size],
-            segments[start : start + config.chunk_size],
-            target_ids[start : start + config.chunk_size],
-            catalog=catalog,
-            prior=prior,
-            prior_weight=prior_weight,
-            similarity=similarity,
-            similarity_sparse=similarity_sparse,
-            k=config.k,
+    if config.method == "blend":
+        orders_matrix = order_matrix(lines, catalog)
+        signals = sequence_signals(
+            lines, catalog, neighbours=config.sequence_neighbours, orders=orders_matrix
         )
-        for start in range(0, len(target_ids), config.chunk_size)
-    ]
-    result = pd.concat(frames, ignore_index=True) if frames else _empty_output()
-    result["as_of_date"] = pd.Timestamp(day).date()
+        basket, next_order = signals.basket, signals.next_order
+        sequence = (
+            config.basket_weight * basket + config.next_order_weight * next_order
+        ).toarray()
+        latest, before = recent_orders(lines, target_ids, catalog, count=2, orders=orders_matrix)
+        recent = (latest + config.previous_order_decay * before).tocsr()
+        recent.sort_indices()
+        preference, share = category_affinity(
+            lines,
+            customers,
+            target_ids,
+            catalog,
+            as_of=day,
+            prior_strength=config.category_prior_strength,
+        )
+    return Prepared(
+        config=config,
+        catalog=catalog,
+        target_ids=target_ids,
+        has_history=np.diff(orders.indptr) > 0,
+        segments=prior.segment_of(targets) if len(targets) else np.zeros(0, dtype=np.int64),
+        prior=prior,
+        recency=recency,
+        orders=orders,
+        similarity=similarity,
+        recent=recent,
+        sequence=sequence,
+        basket=basket,
+        next_order=next_order,
+        preference=preference,
+        share=share,
+        category_codes=codes,
+        category_names=names,
+    )
+
+
+def chunks(prepared: Prepared) -> Iterator[slice]:
+    """The blocks of target rows scored at once."""
+    size = prepared.config.chunk_size
+    for start in range(0, len(prepared.target_ids), size):
+        yield slice(start, start + size)
+
+
+def components(prepared: Prepared, rows: slice) -> dict[str, np.ndarray]:
+    """Dense score parts of one block of targets (each targets × products).
+
+    ``combine`` weighs them into scores: keeping them apart lets the tuning try many weights
+    on one computation of the parts.
+    """
+    p = prepared
+    parts = {"popularity": p.prior.scores[p.segments[rows]]}
+    rebuy = p.catalog.is_repurchase_typical[None, :]
+    if p.config.method == "copurchase":
+        parts["copurchase"] = (p.recency[rows] @ sparse.csr_matrix(p.similarity)).toarray()
+    if p.config.method == "blend":
+        parts["category"] = p.preference[rows][:, p.category_codes] * p.share[None, :]
+        parts["repeat"] = p.recency[rows].toarray() * rebuy
+        parts["basket"] = (p.recent[rows] @ p.basket).toarray()
+        parts["next_order"] = (p.recent[rows] @ p.next_order).toarray()
+    if p.config.method == "buy_again":
+        parts["buy_again"] = p.orders[rows].toarray() * rebuy
+        parts["repeat"] = p.recency[rows].toarray() * rebuy
+    return parts
+
+
+def combine(parts: dict[str, np.ndarray], config: RecommenderConfig) -> np.ndarray:
+    """The score of every product for every customer of a block (before the eligibility rules)."""
+    if config.method == "popularity":
+        return parts["popularity"].copy()
+    if config.method == "copurchase":
+        return parts["copurchase"] + config.popularity_weight * parts["popularity"]
+    if config.method == "buy_again":
+        # Most-ordered first, then the most recent, then popularity (always < 1): the ordering
+        # of the baseline, as one score. 3 per order outweighs recency (< 0.5) + popularity.
+        bought = parts["buy_again"] > 0
+        return (
+            np.where(bought, 2.0 + 3.0 * parts["buy_again"] + 0.5 * parts["repeat"], 0.0)
+            + parts["popularity"]
+        )
+    return (
+        parts["category"]
+        + config.repeat_weight * parts["repeat"]
+        + config.basket_weight * parts["basket"]
+        + config.next_order_weight * parts["next_order"]
+    )
+
+
+def eligible_scores(prepared: Prepared, rows: slice, scores: np.ndarray) -> np.ndarray:
+    """``scores`` with -inf where a product may not be recommended (in place)."""
+    scores[:, ~prepared.catalog.is_launched] = -np.inf
+    block = prepared.orders[rows]
+    bought_rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+    not_again = ~prepared.catalog.is_repurchase_typical[block.indices]
+    scores[bought_rows[not_again], block.indices[not_again]] = -np.inf
+    return scores
+
+
+def recommend_from_lines(
+    customers: pd.DataFrame,
+    lines: pd.DataFrame,
+    catalog: Catalog,
+    *,
+    as_of: date,
+    config: RecommenderConfig,
+    for_customers: np.ndarray | None = None,
+    history: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`recommend` on prepared inputs (shared by the backtest's methods).
+
+    Args:
+        customers: The population (see :func:`recommend`).
+        lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of` at ``as_of``.
+        catalog: :func:`~retail_ml.recommend.inputs.build_catalog` at ``as_of``.
+        as_of: The as-of date.
+        config: Parameters.
+        for_customers: Recommend only for these customer ids (default: all of ``customers``).
+        history: ``purchase_history(lines)``, when already computed.
+    """
+    prepared = prepare(
+        customers, lines, catalog, as_of=as_of, config=config, for_customers=for_customers,
+        history=history,
+    )
+    if len(prepared.target_ids) == 0:
+        return _empty_output().assign(as_of_date=pd.Series(dtype=object))
+    frames = []
+    for rows in chunks(prepared):
+        parts = components(prepared, rows)
+        scores = eligible_scores(prepared, rows, combine(parts, config))
+        frames.append(_ranked_with_reasons(prepared, rows, parts, scores))
+    result = pd.concat(frames, ignore_index=True)
+    result["as_of_date"] = pd.Timestamp(as_day(as_of)).date()
     return result[list(OUTPUT_COLUMNS)]
 
 
@@ -232,85 +417,82 @@ def _empty_output() -> pd.DataFrame:
     )
 
 
-def _history_weights(
+def _history_matrix(
     history: pd.DataFrame,
     target_ids: np.ndarray,
     catalog: Catalog,
     day: np.datetime64,
     half_life_days: float | None,
+    values: str = "recency",
 ) -> sparse.csr_matrix:
-    """Target customer × product matrix of purchase weights (rows in ``target_ids`` order)."""
-    rows = np.searchsorted(target_ids, history["customer_id"].to_numpy(dtype=np.int64))
-    rows = np.clip(rows, 0, max(len(target_ids) - 1, 0))
+    """Target customer × product matrix of the history (rows in ``target_ids`` order): the
+    recency weight of the last purchase (1 when ``half_life_days`` is None), or the number of
+    orders with the product (``values="orders"``)."""
+    rows, found = locate(target_ids, history["customer_id"].to_numpy(dtype=np.int64))
     columns = catalog.positions(history["product_id"])
-    keep = (
-        (len(target_ids) > 0)
-        & (target_ids[rows] == history["customer_id"].to_numpy(dtype=np.int64))
-        & (columns >= 0)
-    )
-    if half_life_days is None:
-        values = np.ones(keep.sum())
+    keep = found & (columns >= 0)
+    if values == "orders":
+        data = history["orders"].to_numpy(dtype=np.float64)[keep]
+    elif half_life_days is None:
+        data = np.ones(keep.sum())
     else:
         age_days = (day - history["last_order_date"].to_numpy()[keep]).astype("timedelta64[D]")
-        values = 0.5 ** (age_days.astype(np.float64) / half_life_days)
+        data = 0.5 ** (age_days.astype(np.float64) / half_life_days)
     matrix = sparse.csr_matrix(
-        (values, (rows[keep], columns[keep])), shape=(len(target_ids), catalog.size)
+        (data, (rows[keep], columns[keep])), shape=(len(target_ids), catalog.size)
     )
     matrix.sort_indices()
     return matrix
 
 
-def _recommend_chunk(
-    weights: sparse.csr_matrix,
-    segments: np.ndarray,
-    customer_ids: np.ndarray,
-    *,
-    catalog: Catalog,
-    prior: Popularity,
-    prior_weight: float,
-    similarity: np.ndarray | None,
-    similarity_sparse: sparse.csr_matrix | None,
-    k: int,
+def _ranked_with_reasons(
+    prepared: Prepared, rows: slice, parts: dict[str, np.ndarray], scores: np.ndarray
 ) -> pd.DataFrame:
-    """Scores, exclusions, top-k and reasons for one block of customers."""
-    n_customers = len(customer_ids)
-    if similarity_sparse is not None:
-        copurchase = (weights @ similarity_sparse).toarray()
-    else:
-        copurchase = np.zeros((n_customers, catalog.size))
-    popular = prior_weight * prior.scores[segments]
-    scores = copurchase + popular
-
-    scores[:, ~catalog.is_launched] = -np.inf
-    bought_rows = np.repeat(np.arange(n_customers), np.diff(weights.indptr))
-    bought_columns = weights.indices
-    not_again = ~catalog.is_repurchase_typical[bought_columns]
-    scores[bought_rows[not_again], bought_columns[not_again]] = -np.inf
-
-    rows, columns, ranks = top_k_per_row(scores, k)
-    pair_copurchase = copurchase[rows, columns]
-    sources = (
-        _top_sources(weights, rows, columns, similarity)
-        if similarity is not None
-        else np.full(len(rows), -1)
-    )
-    by_copurchase = (sources >= 0) & (pair_copurchase > 0) & (
-        pair_copurchase >= popular[rows, columns]
-    )
-    popularity_texts = prior.reason_texts()[segments[rows], prior.levels[segments[rows], columns]]
+    """Top-k of one block of customers with the main reason of each recommendation."""
+    p, config = prepared, prepared.config
+    customer_ids = p.target_ids[rows]
+    segments = p.segments[rows]
+    r, c, ranks = top_k_per_row(scores, config.k)
+    popular_texts = p.prior.reason_texts()[segments[r], p.prior.levels[segments[r], c]]
     bought_with = np.array(
-        [f"bought with {name}" for name in catalog.product_names], dtype=object
+        [f"bought with {name}" for name in p.catalog.product_names], dtype=object
     )
-    copurchase_texts = np.where(
-        sources == columns, BUY_AGAIN, bought_with[np.maximum(sources, 0)]
-    )
+    if config.method == "popularity":
+        reasons = popular_texts
+    elif config.method == "buy_again":
+        reasons = np.where(parts["buy_again"][r, c] > 0, BUY_AGAIN, popular_texts)
+    elif config.method == "copurchase":
+        copurchase = parts["copurchase"][r, c]
+        sources = _top_sources(p.recency[rows], r, c, p.similarity)
+        texts = np.where(sources == c, BUY_AGAIN, bought_with[np.maximum(sources, 0)])
+        chosen = (sources >= 0) & (copurchase > 0) & (
+            copurchase >= config.popularity_weight * parts["popularity"][r, c]
+        )
+        reasons = np.where(chosen, texts, popular_texts)
+    else:
+        category = parts["category"][r, c]
+        repeat = config.repeat_weight * parts["repeat"][r, c]
+        sequence = (
+            config.basket_weight * parts["basket"][r, c]
+            + config.next_order_weight * parts["next_order"][r, c]
+        )
+        sources = _top_sources(p.recent[rows], r, c, p.sequence)
+        # A customer with history sees their favourite category; a new one their country's.
+        country_texts = p.prior.reason_texts()[segments[r], 1]
+        category_texts = np.array(
+            [f"popular in {name}" for name in p.category_names], dtype=object
+        )[p.category_codes[c]]
+        reasons = np.where(p.has_history[rows][r], category_texts, country_texts)
+        reasons = np.where((repeat > category) & (repeat >= sequence), BUY_AGAIN, reasons)
+        by_sequence = (sources >= 0) & (sequence > category) & (sequence > repeat)
+        reasons = np.where(by_sequence, bought_with[np.maximum(sources, 0)], reasons)
     return pd.DataFrame(
         {
-            "customer_id": customer_ids[rows],
-            "product_id": catalog.product_ids[columns],
+            "customer_id": customer_ids[r],
+            "product_id": p.catalog.product_ids[c],
             "rank": ranks.astype(np.int64),
-            "score": scores[rows, columns],
-            "reason": np.where(by_copurchase, copurchase_texts, popularity_texts),
+            "score": scores[r, c],
+            "reason": reasons,
         }
     )
 

@@ -1,0 +1,225 @@
+"""The purchase signals of the blended recommender, all learned from the order lines as of a date.
+
+Why these (the backtest in ml_recommendation_metrics measures each; see the
+``recommender_backtest`` docs block): a customer's next orders are mostly
+
+* products of their favourite categories, in proportion to how well each sells there
+  (:func:`category_affinity`: the customer's category mix, shrunk towards their country's,
+  times the product's share of its category's sales rate since launch);
+* what went into the same basket as, or into the order after, a product of their latest orders
+  (:func:`sequence_signals`, applied to :func:`recent_orders`): complements and follow-ups;
+* the repurchase-typical products they bought recently again (the recency weights of
+  :mod:`~retail_ml.recommend.recommender`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from retail_ml.recommend.inputs import Catalog, as_day, locate
+from retail_ml.recommend.popularity import UNKNOWN as UNKNOWN_KEY
+
+
+@dataclass(frozen=True)
+class SequenceSignals:
+    """Product × product conditional purchase shares, each row pruned to its neighbours.
+
+    ``basket[i, j]``: share of the orders with ``i`` that also hold ``j``;
+    ``next_order[i, j]``: share of the orders with ``i`` (followed by another order of the same
+    customer) whose next order holds ``j``.
+    """
+
+    basket: sparse.csr_matrix
+    next_order: sparse.csr_matrix
+
+
+def order_matrix(
+    lines: pd.DataFrame, catalog: Catalog
+) -> tuple[pd.DataFrame, sparse.csr_matrix]:
+    """Orders (sorted by customer, date, id) and the order × product 0/1 matrix."""
+    columns = catalog.positions(lines["product_id"])
+    known = columns >= 0
+    orders = (
+        lines.loc[known, ["customer_id", "order_id", "order_date"]]
+        .drop_duplicates("order_id")
+        .sort_values(["customer_id", "order_date", "order_id"], kind="mergesort")
+        .reset_index(drop=True)
+    )
+    order_ids = orders["order_id"].to_numpy(dtype=np.int64)
+    by_id = np.argsort(order_ids, kind="stable")
+    line_orders = lines["order_id"].to_numpy(dtype=np.int64)[known]
+    rows = by_id[np.searchsorted(order_ids[by_id], line_orders)]
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, columns[known])), shape=(len(orders), catalog.size)
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return orders, matrix
+
+
+def _conditional(
+    pairs: sparse.csr_matrix, totals: np.ndarray, neighbours: int
+) -> sparse.csr_matrix:
+    """``pairs[i, j] / totals[i]`` with each row cut to its ``neighbours`` largest values
+    (ties to the lower product id) and the diagonal removed."""
+    dense = pairs.toarray().astype(np.float64)
+    np.fill_diagonal(dense, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dense = np.where(totals[:, None] > 0, dense / totals[:, None], 0.0)
+    if dense.shape[1] > neighbours:
+        order = np.argsort(-dense, axis=1, kind="stable")[:, :neighbours]
+        kept = np.zeros_like(dense)
+        rows = np.arange(dense.shape[0])[:, None]
+        kept[rows, order] = dense[rows, order]
+        dense = kept
+    return sparse.csr_matrix(dense)
+
+
+def sequence_signals(
+    lines: pd.DataFrame,
+    catalog: Catalog,
+    *,
+    neighbours: int,
+    orders: tuple[pd.DataFrame, sparse.csr_matrix] | None = None,
+) -> SequenceSignals:
+    """Basket and next-order co-purchase shares from the order lines known at a date.
+
+    Args:
+        lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of`.
+        catalog: Products in matrix order.
+        neighbours: Products kept per row (>= 1).
+        orders: ``order_matrix(lines, catalog)`` when the caller already has it.
+    """
+    if neighbours < 1:
+        raise ValueError(f"sequence neighbours must be at least 1, got {neighbours}")
+    orders, matrix = orders or order_matrix(lines, catalog)
+    in_orders = np.asarray(matrix.sum(axis=0)).ravel()
+    basket = _conditional((matrix.T @ matrix).tocsr(), in_orders, neighbours)
+    customers = orders["customer_id"].to_numpy(dtype=np.int64)
+    followed = np.flatnonzero(customers[1:] == customers[:-1])  # order k and k+1 of one customer
+    before, after = matrix[followed], matrix[followed + 1]
+    followed_totals = np.asarray(before.sum(axis=0)).ravel()
+    next_order = _conditional((before.T @ after).tocsr(), followed_totals, neighbours)
+    return SequenceSignals(basket=basket, next_order=next_order)
+
+
+def recent_orders(
+    lines: pd.DataFrame,
+    target_ids: np.ndarray,
+    catalog: Catalog,
+    *,
+    count: int,
+    orders: tuple[pd.DataFrame, sparse.csr_matrix] | None = None,
+) -> list[sparse.csr_matrix]:
+    """Target × product 0/1 matrices of each customer's latest ``count`` orders
+    (``[0]`` = the latest order, ``[1]`` = the one before, ...; rows in ``target_ids`` order;
+    ``orders`` as in :func:`sequence_signals`)."""
+    orders, matrix = orders or order_matrix(lines, catalog)
+    customers = orders["customer_id"].to_numpy(dtype=np.int64)
+    recency = orders.groupby("customer_id", sort=False).cumcount(ascending=False).to_numpy()
+    rows, is_target = locate(target_ids, customers)
+    result = []
+    for back in range(count):
+        picked = np.flatnonzero(is_target & (recency == back))
+        selector = sparse.csr_matrix(
+            (np.ones(len(picked)), (rows[picked], picked)), shape=(len(target_ids), len(orders))
+        )
+        result.append((selector @ matrix).tocsr())
+    return result
+
+
+def category_affinity(
+    lines: pd.DataFrame,
+    customers: pd.DataFrame,
+    target_ids: np.ndarray,
+    catalog: Catalog,
+    *,
+    as_of: np.datetime64,
+    prior_strength: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each target customer's category preference and each product's share of its category.
+
+    ``preference[u, c] = (a · taste[country(u), c] + n[u, c]) / (a + n[u])``: ``n`` counts the
+    customer's order lines per category, ``taste`` is the category mix of all lines bought by
+    customers of that country (the shop's mix for an unknown or unseen country) and
+    ``a = prior_strength``. A customer without purchases gets their country's mix: the
+    cold start.
+
+    ``share[j]``: the product's orders per day on sale (since launch, or since the first order
+    of the history when it launched before), over the same sum for its category: a product
+    launched last week is not out-sold by one that has sold for two years.
+
+    Args:
+        lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of`.
+        customers: The population, ``customer_id`` and ``country_code``.
+        target_ids: Sorted ids of the customers to score.
+        catalog: Products in matrix order (categories, launch dates, on sale).
+        as_of: The as-of date.
+        prior_strength: ``a`` (> 0).
+
+    Returns:
+        ``preference`` (targets × categories of ``catalog.category_codes``) and ``share``.
+    """
+    if prior_strength <= 0:
+        raise ValueError(f"category_prior_strength must be positive, got {prior_strength}")
+    day = as_day(as_of)
+    names, codes = catalog.category_codes
+    columns = catalog.positions(lines["product_id"])
+    known = columns >= 0
+    line_categories = codes[columns[known]]
+    line_customers = lines["customer_id"].to_numpy(dtype=np.int64)[known]
+
+    # Country of every known customer as a small integer (the last code = unknown country);
+    # integer lookups, not string merges: there are millions of lines.
+    population = customers[["customer_id", "country_code"]].drop_duplicates("customer_id")
+    population = population.sort_values("customer_id", kind="mergesort")
+    population_ids = population["customer_id"].to_numpy(dtype=np.int64)
+    codes_of, country_names = pd.factorize(
+        population["country_code"].astype(object).fillna(UNKNOWN_KEY).astype(str), sort=True
+    )
+    unknown = len(country_names)
+
+    def country_of(ids: np.ndarray) -> np.ndarray:
+        rows, found = locate(population_ids, ids)
+        return np.where(found, codes_of[rows] if len(codes_of) else unknown, unknown)
+
+    line_countries = country_of(line_customers)
+    counts = np.bincount(
+        line_countries * len(names) + line_categories, minlength=(unknown + 1) * len(names)
+    ).reshape(unknown + 1, len(names)).astype(np.float64)
+    shop_mix = counts.sum(axis=0)
+    if shop_mix.sum() > 0:
+        shop_mix = shop_mix / shop_mix.sum()
+    else:
+        shop_mix = np.full(len(names), 1.0 / len(names))
+    totals = counts.sum(axis=1, keepdims=True)
+    taste = np.where(totals > 0, counts / np.maximum(totals, 1.0), shop_mix)
+    # Customers of an unknown country get the shop's mix, not the mix of the unknown few.
+    taste[unknown] = shop_mix
+    if (country_names == UNKNOWN_KEY).any():
+        taste[int(np.flatnonzero(country_names == UNKNOWN_KEY)[0])] = shop_mix
+    prior = taste[country_of(target_ids)]
+
+    rows, mine = locate(target_ids, line_customers)
+    own = np.bincount(
+        rows[mine] * len(names) + line_categories[mine], minlength=len(target_ids) * len(names)
+    ).reshape(len(target_ids), len(names)).astype(np.float64)
+    preference = (prior_strength * prior + own) / (prior_strength + own.sum(axis=1, keepdims=True))
+
+    sold = np.bincount(columns[known], minlength=catalog.size).astype(np.float64)
+    first_day = lines["order_date"].to_numpy(dtype="datetime64[D]").min() if len(lines) else day
+    launched = (
+        np.full(catalog.size, np.datetime64("NaT"), dtype="datetime64[D]")
+        if catalog.launched_dates is None
+        else catalog.launched_dates
+    )
+    since = np.where(np.isnat(launched), first_day, np.maximum(launched, first_day))
+    days_on_sale = np.maximum((day - since).astype("timedelta64[D]").astype(np.float64) + 1, 1.0)
+    rate = np.where(catalog.is_launched, sold / days_on_sale, 0.0)
+    category_rate = np.bincount(codes, weights=rate, minlength=len(names))
+    share = np.where(category_rate[codes] > 0, rate / np.maximum(category_rate[codes], 1e-300), 0.0)
+    return preference, share
