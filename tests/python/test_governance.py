@@ -35,7 +35,7 @@ def test_every_public_model_is_read_by_an_exposure_or_a_model_and_exposures_exis
         "crm_purchase_campaign", "onsite_recommendations_widget", "analyst_feature_dashboard"}
     read = {parent for e in exposures for parent in e["depends_on"]["nodes"]}
     assert {"model.retail_ml.ml_customer_scores", "model.retail_ml.ml_product_recommendations",
-            "model.retail_ml.feat_customer_daily"} <= read
+            "model.retail_ml.feat_customer_daily.v2"} <= read
 
 
 def violations_after(manifest: dict, mutate) -> dict[str, list[str]]:
