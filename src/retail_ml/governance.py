@@ -149,32 +149,35 @@ def _column_meta(column: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**(column.get("meta") or {}), **((column.get("config") or {}).get("meta") or {})}
 
 
-def public_columns_unclassified(manifest: Manifest) -> list[str]:
-    """Every column of a public model: a data_type, and meta pii/sensitivity from the allowed
-    values, consistent with each other."""
+def column_classification_problems(node: Mapping[str, Any]) -> list[str]:
+    """One public model's columns: a data_type, and meta pii/sensitivity from the allowed
+    values, consistent with each other (also run by dbt-score: retail_ml.score_rules)."""
     problems = []
     personal_floor = SENSITIVITY_LEVELS.index(PERSONAL_MIN_SENSITIVITY)
-    for node in _models(manifest):
-        if node.get("access") != "public":
-            continue
-        for name, column in node.get("columns", {}).items():
-            where = f"{node['unique_id']}.{name}"
-            meta = _column_meta(column)
-            pii, sensitivity = meta.get("pii"), meta.get("sensitivity")
-            if not column.get("data_type"):
-                problems.append(f"{where}: no data_type")
-            if pii not in PII_KINDS:
-                problems.append(f"{where}: meta.pii {pii!r} is not one of {PII_KINDS}")
-            elif pii == "direct":
-                problems.append(f"{where}: a direct identifier in a public model")
-            if sensitivity not in SENSITIVITY_LEVELS:
-                problems.append(
-                    f"{where}: meta.sensitivity {sensitivity!r} is not one of {SENSITIVITY_LEVELS}")
-            elif pii in PII_KINDS and pii != "none" and (
-                    SENSITIVITY_LEVELS.index(sensitivity) < personal_floor):
-                problems.append(f"{where}: pii {pii} needs sensitivity >= "
-                                f"{PERSONAL_MIN_SENSITIVITY}, not {sensitivity}")
+    for name, column in node.get("columns", {}).items():
+        where = f"{node['unique_id']}.{name}"
+        meta = _column_meta(column)
+        pii, sensitivity = meta.get("pii"), meta.get("sensitivity")
+        if not column.get("data_type"):
+            problems.append(f"{where}: no data_type")
+        if pii not in PII_KINDS:
+            problems.append(f"{where}: meta.pii {pii!r} is not one of {PII_KINDS}")
+        elif pii == "direct":
+            problems.append(f"{where}: a direct identifier in a public model")
+        if sensitivity not in SENSITIVITY_LEVELS:
+            problems.append(
+                f"{where}: meta.sensitivity {sensitivity!r} is not one of {SENSITIVITY_LEVELS}")
+        elif pii in PII_KINDS and pii != "none" and (
+                SENSITIVITY_LEVELS.index(sensitivity) < personal_floor):
+            problems.append(f"{where}: pii {pii} needs sensitivity >= "
+                            f"{PERSONAL_MIN_SENSITIVITY}, not {sensitivity}")
     return problems
+
+
+def public_columns_unclassified(manifest: Manifest) -> list[str]:
+    """Every column of every public model typed and classified."""
+    return [problem for node in _models(manifest) if node.get("access") == "public"
+            for problem in column_classification_problems(node)]
 
 
 def feature_columns_unexplained(manifest: Manifest) -> list[str]:
