@@ -67,9 +67,11 @@ lint: venv ## ruff on the Python code, sqlfluff (.sqlfluff: the house SQL style)
 	@mkdir -p $(SQLFLUFF_DIR)
 	$(SQLFLUFF_ENV) $(BIN)/sqlfluff lint models tests --processes 0 --disable-progress-bar
 
-governance: venv ## Governance rules on the manifest (owners, descriptions, access, contracts, primary keys, exposures)
+governance: venv ## Governance gates on the manifest: retail_ml.governance, dbt-bouncer (dbt-bouncer.yml), dbt-score (pyproject.toml minimum)
 	$(DBT) parse $(DBT_ARGS)
 	$(BIN)/python -m retail_ml.governance --manifest target/manifest.json
+	$(BIN)/dbt-bouncer run --config-file dbt-bouncer.yml
+	$(BIN)/dbt-score lint --manifest target/manifest.json
 
 lock: ## Re-pin requirements/lock.txt from pyproject.toml (deliberate; commit the diff with a reason)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
