@@ -2,6 +2,7 @@
 -- latest version with net_sales_lifetime under its old name lifetime_net_sales. A view of
 -- version 2: a filter on as_of_date reaches version 2's date filter, nothing more is computed.
 {{ config(materialized='view') }}
+{%- set renamed_in_v1 = {'net_sales_lifetime': 'lifetime_net_sales'} %}
 
 with
 
@@ -12,7 +13,7 @@ features as (
 final as (
     select
         features.customer_id,
-        {{ pit_published_columns('customer', 'features', {'net_sales_lifetime': 'lifetime_net_sales'}) }},
+        {{ pit_published_columns('customer', 'features', renamed_in_v1) }},
         features.is_latest,
         features.as_of_date
     from features

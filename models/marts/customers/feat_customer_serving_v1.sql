@@ -2,6 +2,7 @@
 -- the latest version with net_sales_lifetime served under its old name lifetime_net_sales. A
 -- view of version 2, so both always hold the same values and v1 costs no storage.
 {{ config(materialized='view') }}
+{%- set renamed_in_v1 = {'net_sales_lifetime': 'lifetime_net_sales'} %}
 
 with
 
@@ -12,7 +13,7 @@ features as (
 final as (
     select
         features.customer_id,
-        {{ pit_published_columns('customer', 'features', {'net_sales_lifetime': 'lifetime_net_sales'}) }},
+        {{ pit_published_columns('customer', 'features', renamed_in_v1) }},
         features.as_of_date
     from features
 )
