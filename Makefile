@@ -68,9 +68,11 @@ lint: venv ## ruff on the Python code, sqlfluff (.sqlfluff: the house SQL style)
 	@mkdir -p $(SQLFLUFF_DIR)
 	$(SQLFLUFF_ENV) $(BIN)/sqlfluff lint models tests --processes 0 --disable-progress-bar
 
-governance: venv lineage ## PII lineage (make lineage), then governance rules on the manifest (owners, descriptions, access, contracts, primary keys, exposures)
+governance: venv lineage ## PII lineage (make lineage), then the governance gates on the manifest: retail_ml.governance, dbt-bouncer (dbt-bouncer.yml), dbt-score (pyproject.toml minimum)
 	$(DBT) parse $(DBT_ARGS)
 	$(BIN)/python -m retail_ml.governance --manifest target/manifest.json
+	$(BIN)/dbt-bouncer run --config-file dbt-bouncer.yml
+	$(BIN)/dbt-score lint --manifest target/manifest.json
 
 # PII lineage (retail_ml.lineage): compiles the project into a scratch warehouse like the SQL lint
 # (nothing is built, no raw file read, the key variable is used by nothing), traces every

@@ -516,7 +516,7 @@ def net_sales_features(events: CustomerEvents, as_of: pd.Timestamp) -> pd.DataFr
         )
         for days in NET_SALES_WINDOWS
     }
-    by_customer["lifetime_net_sales_cents"] = net_sales_cents(sold, refunded)
+    by_customer["net_sales_lifetime_cents"] = net_sales_cents(sold, refunded)
     by_customer["order_value_10d_cents"] = (
         in_window(sold, as_of, 10).groupby("customer_id")["net_sales_cents"].sum()
     )
@@ -615,7 +615,7 @@ def activity_rank(day: pd.DataFrame) -> pd.Series:
 FEATURE_COLUMNS = [
     "customer_id", "country_code", "signup_channel",
     "orders_7d", "orders_10d", "orders_30d", "orders_90d", "orders_lifetime",
-    "net_sales_7d", "net_sales_30d", "net_sales_90d", "lifetime_net_sales",
+    "net_sales_7d", "net_sales_30d", "net_sales_90d", "net_sales_lifetime",
     "avg_order_value_10d", "days_since_last_order", "distinct_categories_90d", "return_rate_90d",
     "reviews_90d", "avg_rating_90d", "sessions_30d", "active_days_30d", "activity_rank_30d",
     "tenure_days", "is_marketing_opt_in", "is_new_customer", "is_active_customer",
@@ -624,10 +624,10 @@ FEATURE_COLUMNS = [
 ZERO_WHEN_NOTHING = [
     "orders_7d", "orders_10d", "orders_30d", "orders_90d", "orders_lifetime",
     "net_sales_7d_cents", "net_sales_30d_cents", "net_sales_90d_cents",
-    "lifetime_net_sales_cents", "order_value_10d_cents", "distinct_categories_90d",
+    "net_sales_lifetime_cents", "order_value_10d_cents", "distinct_categories_90d",
     "units_bought_90d", "units_returned_90d", "reviews_90d", "sessions_30d", "active_days_30d",
 ]
-MONEY_COLUMNS = ["net_sales_7d", "net_sales_30d", "net_sales_90d", "lifetime_net_sales"]
+MONEY_COLUMNS = ["net_sales_7d", "net_sales_30d", "net_sales_90d", "net_sales_lifetime"]
 
 
 def features_as_of(events: CustomerEvents, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -144,7 +144,7 @@
     "expression": null,
     "kind": "sum",
     "method": "percent_rank",
-    "name": "lifetime_net_sales",
+    "name": "net_sales_lifetime",
     "nullable": false,
     "of": null,
     "order_by": [],

@@ -42,6 +42,12 @@ def copy_project(tmp_path: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(PROJECT_DIR / generated.path, target)
     shutil.copytree(PROJECT_DIR / "features", project / "features")
+    # The column meta names the notebook cell and the docs block of every feature.
+    shutil.copytree(PROJECT_DIR / "notebooks", project / "notebooks")
+    for doc in [*PROJECT_DIR.glob("models/**/*.md"), *PROJECT_DIR.glob("docs/**/*.md")]:
+        target = project / doc.relative_to(PROJECT_DIR)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(doc, target)
     return project
 
 

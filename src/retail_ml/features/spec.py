@@ -84,6 +84,11 @@ class Spec:
     carriers: tuple[Carrier, ...]
     model_config: dict[str, str] | None
     source: Path
+    #: The data scientists' pandas reference of these features (a percent-cell notebook), if any.
+    notebook: str | None = None
+    #: Column classification (``pii``, ``sensitivity``) of the key and, by default, of every
+    #: feature (a feature's own ``meta`` overrides it): ``{"key": {...}, "features": {...}}``.
+    classification: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def published(self) -> list[Feature]:
@@ -257,6 +262,9 @@ def load_spec(path: Path) -> Spec:
         carriers=carriers,
         model_config=raw.get("model_config"),
         source=path,
+        notebook=raw.get("notebook"),
+        classification={part: dict(values) for part, values in
+                        (raw.get("classification") or {}).items()},
     )
 
 

@@ -1,0 +1,22 @@
+-- Version 1 of feat_customer_daily (deprecated: docs block customer_feature_versions): the
+-- latest version with net_sales_lifetime under its old name lifetime_net_sales. A view of
+-- version 2: a filter on as_of_date reaches version 2's date filter, nothing more is computed.
+{{ config(materialized='view') }}
+{%- set renamed_in_v1 = {'net_sales_lifetime': 'lifetime_net_sales'} %}
+
+with
+
+features as (
+    select * from {{ ref('feat_customer_daily', v=2) }}
+),
+
+final as (
+    select
+        features.customer_id,
+        {{ pit_published_columns('customer', 'features', renamed_in_v1) }},
+        features.is_latest,
+        features.as_of_date
+    from features
+)
+
+select * from final
