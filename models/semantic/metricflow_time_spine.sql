@@ -1,21 +1,16 @@
--- One row per calendar day from the shop's opening to the var `time_spine_end_date`: the time
--- spine MetricFlow joins cumulative metrics and metric_time to. Derived from vars, not data,
--- so every build (and the published copy) holds the same days.
+-- One row per calendar day the data covers: the time spine MetricFlow joins metric_time and
+-- cumulative metrics to. The same days as the feature layer's as-of dates (first signup to the
+-- latest complete day), so a cumulative metric stops at the data's "today" and never reports
+-- days that have not happened.
 with
 
-bounds as (
-    select
-        cast('{{ var("shop_opening_date") }}' as date) as first_date,
-        cast('{{ var("time_spine_end_date") }}' as date) as last_date
-),
-
-days as (
-    {{ date_series('bounds', 'bounds.first_date', 'bounds.last_date', 'date_day') }}
+feature_dates as (
+    select * from {{ ref('int_feature_dates_spined') }}
 ),
 
 final as (
-    select date_day
-    from days
+    select as_of_date as date_day
+    from feature_dates
 )
 
 select * from final
