@@ -182,6 +182,42 @@ def test_net_sales_per_customer_over_30_days_equals_net_sales_30d_when_every_row
     assert differ <= late
 
 
+def test_active_churned_and_new_customers_on_a_day_equal_the_feature_flags(semantic, tmp_path):
+    """The documented windows, customer by customer on D: active (an order in D-89 … D), churned
+    (ordered before, not in that window) and new (signed up in D-29 … D) from MetricFlow's
+    cumulative metrics equal is_active_customer, is_churned_customer and is_new_customer of
+    feat_customer_daily, except for customers whose order or customer record landed after D
+    (the metrics count by event time; the features by what was known on D). A window one day
+    off would change customers whose last order or signup sits on its edge."""
+    with semantic.private.connect() as con:
+        as_of = latest_complete_day(con) - timedelta(days=10)
+        flags = {row[0]: tuple(row[1:]) for row in con.execute("""
+            select customer_id, cast(is_active_customer as int), cast(is_churned_customer as int),
+                cast(is_new_customer as int)
+            from feat_customer_daily where as_of_date = $as_of
+        """, {"as_of": as_of}).fetchall()}
+        late = {row[0] for row in con.execute("""
+            select customer_id from stg_shop__orders
+            where not is_cancelled and cast(ordered_at as date) <= $as_of
+                and cast(loaded_at as date) > $as_of
+            union
+            select customer_id from int_customers_signed_up
+            where signup_date <= $as_of and first_known_date > $as_of
+        """, {"as_of": as_of}).fetchall()}
+    rows = semantic.mf_rows(
+        "query", "--metrics", "active_customers,churned_customers,new_customers",
+        "--group-by", "metric_time__day,customer",
+        "--where", f"{{{{ TimeDimension('metric_time', 'day') }}}} = '{as_of}'",
+        out=tmp_path / "customers.csv")
+    names = ("active_customers", "churned_customers", "new_customers")
+    metric = {int(row["customer"]): tuple(int(row[name] or 0) for name in names) for row in rows}
+
+    assert sum(active for active, _, _ in flags.values()) >= 100
+    differ = {c for c in set(flags) | set(metric)
+              if metric.get(c, (0, 0, 0)) != flags.get(c, (0, 0, 0))}
+    assert differ <= late, {c: (metric.get(c), flags.get(c)) for c in sorted(differ - late)[:5]}
+
+
 def test_total_net_sales_per_month_equals_the_marts(semantic, tmp_path):
     """Net sales by month from MetricFlow equal the SQL over int_order_lines_netted (lines of
     non-cancelled orders, by order date) minus int_refunds_converted (by return date)."""
