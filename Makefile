@@ -15,7 +15,7 @@ PUBLISHED_DIR ?= warehouse/published
 DBT := $(BIN)/dbt --no-use-colors
 DBT_ARGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv data data-force features build bench docs test lint governance lineage lock clean
+.PHONY: help venv data data-force features build bench docs test lint governance lineage lock clean sql metrics recipes
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -88,6 +88,27 @@ lineage: venv ## PII lineage check: no published column derives from raw PII exc
 	$(BIN)/python -m retail_ml.lineage --manifest $(LINEAGE_DIR)/target/manifest.json \
 		--report docs/pii_lineage.md --analysis analyses/pii_lineage_report.sql \
 		--published-dir $(PUBLISHED_DIR) --raw-dir $(RETAIL_ML_RAW_DIR)
+
+# The analysts' front door: the published copy of the last green build, read-only.
+PUBLISHED_DB := $(PUBLISHED_DIR)/retail_ml.duckdb
+MF_QUERY ?= --metrics net_sales --group-by metric_time__month,customer__country_code --order metric_time__month,customer__country_code
+MF_ENV := RETAIL_ML_TARGET=published RETAIL_ML_PUBLISHED_PATH=$(PUBLISHED_DB)
+
+sql: venv ## The DuckDB CLI on the published copy, read-only (make build first)
+	@test -f $(PUBLISHED_DB) || { echo "no published copy at $(PUBLISHED_DB): run make build"; exit 1; }
+	$(BIN)/duckdb -readonly $(PUBLISHED_DB)
+
+# mf reads target/semantic_manifest.json only. The published target's manifest is parsed into
+# target/published/ and only that file is copied, so the build's manifest.json (what
+# `python -m retail_ml.publish` re-publishes from) and its partial parse stay untouched.
+metrics: venv ## MetricFlow on the published copy (default: net sales by month and country; MF_QUERY="--metrics orders --group-by metric_time__week")
+	@test -f $(PUBLISHED_DB) || { echo "no published copy at $(PUBLISHED_DB): run make build"; exit 1; }
+	$(MF_ENV) $(DBT) parse $(DBT_ARGS) --target-path target/published --quiet
+	cp target/published/semantic_manifest.json target/semantic_manifest.json
+	$(MF_ENV) $(BIN)/mf query $(MF_QUERY)
+
+recipes: venv ## Regenerate the README's and the docs site's query recipes from docs/analyst_recipes.yml
+	$(BIN)/python -m retail_ml.recipes --project-dir .
 
 lock: ## Re-pin requirements/lock.txt from pyproject.toml (deliberate; commit the diff with a reason)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
