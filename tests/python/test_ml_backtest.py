@@ -55,8 +55,9 @@ def _fold_table(label_days: int = 30, lateness_days: int = 7, n_folds: int = 2) 
     """The folds as the SQL model builds them (the same rule, restated for the test)."""
     rows = []
     for evaluated in CUTOFFS[-n_folds:]:
-        rows.append({"fold_role": "evaluation", "evaluated_cutoff": evaluated,
-                     "cutoff_date": evaluated})
+        rows.append(
+            {"fold_role": "evaluation", "evaluated_cutoff": evaluated, "cutoff_date": evaluated}
+        )
         rows += [
             {"fold_role": "train", "evaluated_cutoff": evaluated, "cutoff_date": cutoff}
             for cutoff in CUTOFFS
@@ -118,8 +119,13 @@ def test_run_backtest_refuses_a_bad_fold_before_fitting() -> None:
     frame = _frame()
     bad = _fold_table(lateness_days=0)  # includes 06-30 in the fold of 07-31
     with pytest.raises(FoldProtocolError):
-        run_backtest(_plan(frame), folds_from_table(bad), _baseline(frame, bad),
-                     label_days=30, lateness_days=7)
+        run_backtest(
+            _plan(frame),
+            folds_from_table(bad),
+            _baseline(frame, bad),
+            label_days=30,
+            lateness_days=7,
+        )
 
 
 def test_fold_table_must_be_complete() -> None:
@@ -133,13 +139,20 @@ def test_fold_table_must_be_complete() -> None:
 def test_run_backtest_scores_each_fold_on_its_cutoff_only() -> None:
     frame = _frame()
     folds = _fold_table()
-    records = run_backtest(_plan(frame), folds_from_table(folds), _baseline(frame, folds),
-                           label_days=30, lateness_days=7)
+    records = run_backtest(
+        _plan(frame),
+        folds_from_table(folds),
+        _baseline(frame, folds),
+        label_days=30,
+        lateness_days=7,
+    )
     result = pd.DataFrame(records)
     assert len(result) == 2 * 2 * len(BACKTEST_METRICS)
     last = result[result["evaluated_cutoff"] == CUTOFFS[-1]].iloc[0]
     assert (last["n_train_cutoffs"], last["n_train_rows"], last["n_evaluation_rows"]) == (
-        3, 360, 120
+        3,
+        360,
+        120,
     )
     assert last["train_cutoff_max"] == CUTOFFS[2]
     auc = result[result["metric"] == "roc_auc"].set_index(["evaluated_cutoff", "scorer"])
@@ -156,10 +169,20 @@ def test_run_backtest_scores_each_fold_on_its_cutoff_only() -> None:
 def test_run_backtest_is_deterministic() -> None:
     frame = _frame()
     folds = _fold_table()
-    first = run_backtest(_plan(frame), folds_from_table(folds), _baseline(frame, folds),
-                         label_days=30, lateness_days=7)
-    again = run_backtest(_plan(frame.sample(frac=1.0, random_state=9)), folds_from_table(folds),
-                         _baseline(frame, folds), label_days=30, lateness_days=7)
+    first = run_backtest(
+        _plan(frame),
+        folds_from_table(folds),
+        _baseline(frame, folds),
+        label_days=30,
+        lateness_days=7,
+    )
+    again = run_backtest(
+        _plan(frame.sample(frac=1.0, random_state=9)),
+        folds_from_table(folds),
+        _baseline(frame, folds),
+        label_days=30,
+        lateness_days=7,
+    )
     assert first == again
 
 
@@ -168,12 +191,12 @@ def test_baseline_must_hold_exactly_the_evaluated_rows() -> None:
     folds = _fold_table()
     baseline = _baseline(frame, folds)
     with pytest.raises(ValueError, match="baseline's rows"):
-        run_backtest(_plan(frame), folds_from_table(folds), baseline.iloc[1:],
-                     label_days=30, lateness_days=7)
+        run_backtest(
+            _plan(frame), folds_from_table(folds), baseline.iloc[1:], label_days=30, lateness_days=7
+        )
     flipped = baseline.assign(has_purchase_next_30d=1.0 - baseline["has_purchase_next_30d"])
     with pytest.raises(ValueError, match="labels differ"):
-        run_backtest(_plan(frame), folds_from_table(folds), flipped,
-                     label_days=30, lateness_days=7)
+        run_backtest(_plan(frame), folds_from_table(folds), flipped, label_days=30, lateness_days=7)
 
 
 @pytest.fixture(scope="module")
@@ -184,16 +207,28 @@ def registry() -> pd.DataFrame:
         probability=0.3, split=np.where(frame["cutoff_date"] == latest, "validation", "train")
     )
     return train_model_registry_row(
-        frame, NUMERIC, CATEGORICAL, model_name="purchase_30d", trained_at=TRAINED_AT,
-        baseline=baseline, label_column="label", key=KEY,
+        frame,
+        NUMERIC,
+        CATEGORICAL,
+        model_name="purchase_30d",
+        trained_at=TRAINED_AT,
+        baseline=baseline,
+        label_column="label",
+        key=KEY,
     )
 
 
 def _backtest(registry: pd.DataFrame, frame: pd.DataFrame, **kwargs):
     folds = _fold_table()
     return backtest_model_version(
-        registry, frame, folds, _baseline(frame, folds), model_name="purchase_30d",
-        label_days=30, lateness_days=7, **kwargs,
+        registry,
+        frame,
+        folds,
+        _baseline(frame, folds),
+        model_name="purchase_30d",
+        label_days=30,
+        lateness_days=7,
+        **kwargs,
     )
 
 
@@ -224,6 +259,7 @@ def test_summary_gives_mean_spread_and_the_difference() -> None:
     assert summary.loc["model", "std"] == pytest.approx(np.std([0.80, 0.84], ddof=1))
     assert summary.loc["model - baseline", "mean"] == pytest.approx(0.06)
     assert (summary.loc["model - baseline", "min"], summary.loc["model - baseline", "max"]) == (
-        pytest.approx(0.05), pytest.approx(0.07)
+        pytest.approx(0.05),
+        pytest.approx(0.07),
     )
     assert (summary["n_folds"] == 2).all()

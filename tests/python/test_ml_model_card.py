@@ -16,6 +16,9 @@ from retail_ml.ml.model_card import (
     write_model_cards,
 )
 
+#: The lifecycle plots a fresh build has data for (no realised outcome yet).
+LIFECYCLE_PLOTS = ["backtest", "score_drift", "feature_psi", "calibration_by_month"]
+
 
 def test_first_paragraph_is_one_table_safe_line() -> None:
     text = "Net sales, EUR. **Net sales**\n(EUR | cents).\n\n- Of an order line: more."
@@ -31,10 +34,16 @@ def test_missing_warehouse_keeps_the_existing_cards(tmp_path, capsys) -> None:
 
 @pytest.mark.e2e
 def test_card_of_the_registered_version(built_warehouse, tmp_path) -> None:
+    assets = tmp_path / "assets" / "model_card" / "purchase_30d"
+    assets.mkdir(parents=True)
+    # A plot of an older warehouse with no data in this one must not survive.
+    (assets / "realised_lift.png").write_bytes(b"stale")
     written = write_model_cards(built_warehouse.db_path, tmp_path)
     docs_file = tmp_path / "docs" / "model_card_purchase_30d.md"
-    images = [tmp_path / "assets" / "model_card" / "purchase_30d" / f"{p}.png" for p in PLOTS]
+    plots = [*PLOTS, *LIFECYCLE_PLOTS]
+    images = [assets / f"{p}.png" for p in plots]
     assert written == [docs_file, *images]
+    assert sorted(path.stem for path in assets.glob("*.png")) == sorted(plots)
 
     for image in images:
         with Image.open(image) as png:
@@ -51,6 +60,13 @@ def test_card_of_the_registered_version(built_warehouse, tmp_path) -> None:
         features = json.loads(
             con.execute("select feature_columns_json from ml_model_registry").fetchone()[0]
         )
+        cutoffs = [
+            row[0]
+            for row in con.execute(
+                "select distinct evaluated_cutoff from ml_model_backtest order by 1"
+            ).fetchall()
+        ]
+    assert len(cutoffs) == 4
     assert markdown.startswith("{% docs model_card_purchase_30d %}")
     assert "{% enddocs %}\n\n{% docs model_card_purchase_30d_evaluation %}" in markdown
     assert markdown.rstrip().endswith("{% enddocs %}")
@@ -58,8 +74,13 @@ def test_card_of_the_registered_version(built_warehouse, tmp_path) -> None:
     assert len(metrics) == 24
     for _scorer, _split, _metric, value in metrics:
         assert f"{round(value, 4) + 0.0:.4f}" in markdown
-    for plot in PLOTS:
+    for plot in plots:
         assert f"(assets/model_card/purchase_30d/{plot}.png)" in markdown
+    assert "realised_lift.png" not in markdown
+    assert "no published score's outcome is complete yet" in markdown
+    assert f"| 1 | `{version}` | promote |" in markdown
+    for cutoff in cutoffs:
+        assert f"| {cutoff} | " in markdown
     for feature in features:
         assert f"| `{feature['name']}` |" in markdown
     assert "| `days_since_last_order` | numeric |" in markdown
@@ -84,3 +105,7 @@ def test_docs_site_shows_the_card_on_the_registry(built_warehouse) -> None:
     assert "(assets/model_card/purchase_30d/roc_curve.png)" in description
     assert "**Active customer**" in description
     assert "**Quality gates.**" in description
+    assert "### Rolling backtest" in description
+    assert "(assets/model_card/purchase_30d/backtest.png)" in description
+    assert "### Monitoring" in description
+    assert "### Champion history" in description

@@ -28,7 +28,7 @@ fold_train_cutoffs as (
         'train' as fold_role
     from evaluated_cutoffs
     inner join training_cutoffs
-        on training_cutoffs.cutoff_date < evaluated_cutoffs.evaluated_cutoff
+        on evaluated_cutoffs.evaluated_cutoff > training_cutoffs.cutoff_date
             and {{ purchase_label_landed(
                 'training_cutoffs.cutoff_date', 'evaluated_cutoffs.evaluated_cutoff'
             ) }}

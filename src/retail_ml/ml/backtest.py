@@ -160,8 +160,12 @@ def check_fold_protocol(folds: Iterable[Fold], *, label_days: int, lateness_days
 
 
 def _baseline_of_fold(
-    baseline: pd.DataFrame, fold: Fold, customer_ids: np.ndarray, labels: np.ndarray,
-    id_column: str, label_column: str,
+    baseline: pd.DataFrame,
+    fold: Fold,
+    customer_ids: np.ndarray,
+    labels: np.ndarray,
+    id_column: str,
+    label_column: str,
 ) -> np.ndarray:
     rows = baseline.loc[baseline["evaluated_cutoff"].map(_as_date) == fold.evaluated_cutoff]
     rows = rows.sort_values(id_column, kind="mergesort")
@@ -217,7 +221,8 @@ def run_backtest(
         raise ValueError("the backtest needs at least one fold")
     check_fold_protocol(folds, label_days=label_days, lateness_days=lateness_days)
     require_columns(
-        baseline, ["evaluated_cutoff", plan.id_column, "probability", baseline_label_column],
+        baseline,
+        ["evaluated_cutoff", plan.id_column, "probability", baseline_label_column],
         "baseline",
     )
     rows = plan.rows
@@ -241,8 +246,12 @@ def run_backtest(
         with threadpool_limits(limits=1, user_api="openmp"):
             model = predict_positive_proba(pipeline, evaluated_rows[features])
         base = _baseline_of_fold(
-            baseline, fold, evaluated_rows[plan.id_column].to_numpy(), labels,
-            plan.id_column, baseline_label_column,
+            baseline,
+            fold,
+            evaluated_rows[plan.id_column].to_numpy(),
+            labels,
+            plan.id_column,
+            baseline_label_column,
         )
         common = {
             "n_train_cutoffs": len(fold.train_cutoffs),
@@ -290,8 +299,14 @@ def backtest_model_version(
     """
     require_columns(
         registry,
-        ["model_name", "model_version", "trained_at", "feature_columns_json", "params_json",
-         "training_fingerprint"],
+        [
+            "model_name",
+            "model_version",
+            "trained_at",
+            "feature_columns_json",
+            "params_json",
+            "training_fingerprint",
+        ],
         "registry",
     )
     latest = _latest_version(registry, model_name)
@@ -313,8 +328,11 @@ def backtest_model_version(
     if plan.training_fingerprint != latest["training_fingerprint"] or not same_params:
         return BACKTEST_SCHEMA.empty_table()
     records = run_backtest(
-        plan, folds_from_table(folds), baseline,
-        label_days=label_days, lateness_days=lateness_days,
+        plan,
+        folds_from_table(folds),
+        baseline,
+        label_days=label_days,
+        lateness_days=lateness_days,
     )
     rows = [
         {**record, "model_name": model_name, "model_version": str(latest["model_version"])}
@@ -336,18 +354,29 @@ def backtest_summary(backtest: pd.DataFrame) -> pd.DataFrame:
     """
     require_columns(backtest, ["scorer", "metric", "metric_value", "evaluated_cutoff"], "backtest")
     wide = backtest.pivot_table(
-        index=["metric", "evaluated_cutoff"], columns="scorer", values="metric_value",
+        index=["metric", "evaluated_cutoff"],
+        columns="scorer",
+        values="metric_value",
         aggfunc="first",
     )
     if {"model", "baseline"} <= set(wide.columns):
         wide["model - baseline"] = wide["model"] - wide["baseline"]
-    long = wide.reset_index().melt(
-        id_vars=["metric", "evaluated_cutoff"], var_name="scorer", value_name="value"
-    ).dropna(subset=["value"])
-    summary = long.groupby(["scorer", "metric"])["value"].agg(
-        n_folds="size", mean="mean", std=lambda v: float(v.std(ddof=1)) if len(v) > 1 else 0.0,
-        min="min", max="max",
-    ).reset_index()
+    long = (
+        wide.reset_index()
+        .melt(id_vars=["metric", "evaluated_cutoff"], var_name="scorer", value_name="value")
+        .dropna(subset=["value"])
+    )
+    summary = (
+        long.groupby(["scorer", "metric"])["value"]
+        .agg(
+            n_folds="size",
+            mean="mean",
+            std=lambda v: float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+            min="min",
+            max="max",
+        )
+        .reset_index()
+    )
     order = {metric: position for position, metric in enumerate(BACKTEST_METRICS)}
     scorers = {"model": 0, "baseline": 1, "model - baseline": 2}
     return summary.sort_values(
