@@ -70,7 +70,11 @@ def read_lifecycle(
     """Read the champion's lifecycle rows, in a stable order."""
 
     def frame(sql: str, params: Sequence[Any]) -> pd.DataFrame:
-        return con.execute(sql, list(params)).df()
+        result = con.execute(sql, list(params)).df()
+        for column in result.columns:  # DuckDB dates arrive as datetime64: show them as dates
+            if pd.api.types.is_datetime64_any_dtype(result[column]):
+                result[column] = result[column].dt.date
+        return result
 
     return LifecycleData(
         champions=frame(

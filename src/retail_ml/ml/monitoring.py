@@ -7,8 +7,8 @@ population stability index
 
     PSI = sum over bins of (serving share - reference share) * ln(serving share / reference share)
 
-is computed on bins fixed by the reference: numeric values in up to :data:`N_BINS` quantile bins
-of the reference (edges deduplicated, so a mostly-zero count has fewer bins), categories as
+is computed on bins fixed by the reference: numeric values in up to :data:`N_BINS` right-closed
+quantile bins of the reference (edges deduplicated, so a mostly-zero count has fewer bins), categories as
 their own bins, and missing values always as a bin of their own (a feature that starts missing
 more often drifts). Empty bins count as :data:`EPSILON` so the logarithm stays finite.
 
@@ -87,7 +87,12 @@ def _bin_codes(
         n_value_bins = len(edges) + 1
 
         def codes(values: np.ndarray) -> np.ndarray:
-            found = np.searchsorted(edges, values, side="right")
+            # Right-closed bins (e_i-1, e_i]: a point mass of the reference that is an edge (e.g.
+            # the shared percentile rank of every inactive customer) is binned with what lies
+            # just below it, so the same mass at a slightly lower value on serving (the rank of
+            # a tie depends on the population size) stays in its bin; left-closed bins moved
+            # all of it into a bin the reference left empty: PSI 2.05 for an unchanged rank.
+            found = np.searchsorted(edges, values, side="left")
             return np.where(np.isnan(values), n_value_bins, found)
 
         return codes(ref), codes(srv), n_value_bins + 1
