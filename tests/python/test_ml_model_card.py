@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -14,6 +17,13 @@ from retail_ml.ml.model_card import (
     first_paragraph,
     main,
     write_model_cards,
+)
+from retail_ml.ml.model_card_sections import (
+    LifecycleData,
+    backtest_markdown,
+    champions_markdown,
+    monitoring_markdown,
+    render_section_plots,
 )
 
 #: The lifecycle plots a fresh build has data for (no realised outcome yet).
@@ -109,3 +119,55 @@ def test_docs_site_shows_the_card_on_the_registry(built_warehouse) -> None:
     assert "(assets/model_card/purchase_30d/backtest.png)" in description
     assert "### Monitoring" in description
     assert "### Champion history" in description
+
+
+def _lifecycle(**overrides) -> LifecycleData:
+    empty = pd.DataFrame()
+    fields = {
+        "champions": pd.DataFrame(
+            {
+                "champion_seq": [1, 2],
+                "model_version": ["aaaa", "bbbb"],
+                "action": ["promote", "rollback"],
+                "reason": ["gates passed", "bad | campaign"],
+                "previous_model_version": [None, "aaaa"],
+            }
+        ),
+        "backtest": empty,
+        "calibration": empty,
+        "drift": empty,
+        "serving_scores": np.array([]),
+        "realised_lift": empty,
+        **overrides,
+    }
+    return LifecycleData(**fields)
+
+
+def test_lifecycle_sections_without_data_say_so_and_draw_nothing() -> None:
+    data = _lifecycle()
+    champions = champions_markdown("m", data.champions)
+    assert "| 2 | `bbbb` | rollback | bad \\| campaign | `aaaa` |" in champions
+    assert "no backtest rows" in backtest_markdown("m", data.backtest)
+    monitoring = monitoring_markdown("m", data)
+    assert "no published score's outcome is complete yet" in monitoring
+    assert render_section_plots(data, {}, psi_warn=0.1, psi_alert=0.25) == {}
+
+
+def test_realised_lift_is_shown_once_an_outcome_is_complete() -> None:
+    lift = pd.DataFrame(
+        {
+            "as_of_date": [dt.date(2026, 9, 1)] * 3,
+            "decile": [1, 2, 3],
+            "n_customers": [10, 10, 10],
+            "mean_probability": [0.8, 0.5, 0.2],
+            "realised_rate": [0.9, 0.5, 0.1],
+            "realised_lift": [1.8, 1.0, 0.2],
+        }
+    )
+    data = _lifecycle(realised_lift=lift)
+    monitoring = monitoring_markdown("m", data)
+    assert "top decile realised lift 1.80" in monitoring
+    assert "(assets/model_card/m/realised_lift.png)" in monitoring
+    images = render_section_plots(data, {}, psi_warn=0.1, psi_alert=0.25)
+    assert list(images) == ["realised_lift"]
+    assert images["realised_lift"].startswith(b"\x89PNG")

@@ -228,10 +228,10 @@ def backtest_markdown(name: str, backtest: pd.DataFrame) -> str:
 def monitoring_markdown(name: str, data: LifecycleData) -> str:
     """The docs block ``model_card_<name>_monitoring``: drift, calibration, realised lift."""
     drift = data.drift
-    score = drift[drift["feature"] == "__score__"]
-    features = drift[drift["feature"] != "__score__"]
     lines = [f"{{% docs model_card_{name}_monitoring %}}", "### Monitoring", ""]
     if not drift.empty:
+        score = drift[drift["feature"] == "__score__"]
+        features = drift[drift["feature"] != "__score__"]
         reference = drift["reference_cutoff"].iloc[0]
         serving = drift["serving_as_of_date"].iloc[0]
         counts = features["drift_level"].value_counts()
