@@ -212,6 +212,7 @@ def test_columns_match_yaml_catches_a_changed_and_an_undocumented_column(
     assert outcome == {
         "columns_match_yaml_ml_customer_scores_": ("fail", 2),
         "columns_match_yaml_ml_feature_drift_": ("pass", 0),
+        "columns_match_yaml_ml_model_backtest_": ("pass", 0),
         "columns_match_yaml_ml_model_champions_": ("pass", 0),
         "columns_match_yaml_ml_model_registry_": ("pass", 0),
         "columns_match_yaml_ml_product_recommendations_": ("pass", 0),

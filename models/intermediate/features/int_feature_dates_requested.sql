@@ -1,9 +1,9 @@
 -- One row per as-of date the build computes features for: the purchase model's training
--- cutoffs (the latest `purchase_training_cutoffs` month-ends whose label window has passed),
+-- cutoffs (the latest `purchase_training_cutoffs` month-ends whose label window has passed
+-- `purchase_label_lateness_days` before the latest day, so late rows are in the label),
 -- the latest complete day (serving), the recommender's evaluation cutoff (the latest day minus
 -- `recommender_evaluation_days`) and any dates in the var `feature_extra_dates`. Every other
 -- date stays answerable through feat_customer_daily.
-{%- set label_days = var('purchase_label_window_days') %}
 {%- set evaluation_days = var('recommender_evaluation_days') %}
 {%- set extra_dates = var('feature_extra_dates', []) %}
 
@@ -24,7 +24,7 @@ month_ends as (
     from feature_dates
     cross join bounds
     where feature_dates.as_of_date = {{ dbt.last_day('feature_dates.as_of_date', 'month') }}
-        and {{ pit_add_days('feature_dates.as_of_date', label_days) }} <= bounds.last_date
+        and {{ purchase_label_landed('feature_dates.as_of_date', 'bounds.last_date') }}
 ),
 
 training_cutoffs as (

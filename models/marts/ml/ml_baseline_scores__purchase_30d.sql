@@ -77,14 +77,12 @@ final as (
         scored.frequency_points,
         scored.rf_score,
         coalesce(bucket_rates.train_rows, 0) as bucket_train_rows,
-        -- The bucket's purchase rate on the train split, shrunk towards the overall train rate
-        -- with the weight of one row (m-estimate, m = 1): never exactly 0 or 1, and the overall
-        -- rate for a bucket the train split never saw.
-        cast(
-            (coalesce(bucket_rates.train_purchases, 0) + train_purchase_rate.purchase_rate)
-            / (coalesce(bucket_rates.train_rows, 0) + 1)
-            as double
-        ) as probability,
+        -- The bucket's purchase rate on the train split, shrunk towards the overall train rate.
+        {{ purchase_baseline_probability(
+            'bucket_rates.train_purchases',
+            'bucket_rates.train_rows',
+            'train_purchase_rate.purchase_rate'
+        ) }} as probability,
         scored.has_ordered_before,
         scored.has_purchase_next_30d,
         scored.cutoff_date

@@ -1,8 +1,8 @@
 -- Realised outcome of published scores: one row per model version x as-of date x decile, for
--- as-of dates whose whole label window has passed (the latest staged order is at least
--- `purchase_label_window_days` after it). Realised purchase rate of the decile against the rate
--- of all customers scored that day (realised lift), next to the mean predicted probability.
-{%- set label_days = var('purchase_label_window_days') %}
+-- as-of dates whose whole label window has passed, late rows included (the latest staged order
+-- is at least `purchase_label_window_days` + `purchase_label_lateness_days` after it). Realised
+-- purchase rate of the decile against the rate of all customers scored that day (realised
+-- lift), next to the mean predicted probability.
 
 with
 
@@ -26,7 +26,7 @@ matured_scores as (
     select score_history.*
     from score_history
     cross join data_end
-    where {{ pit_add_days('score_history.as_of_date', label_days) }} <= data_end.last_order_date
+    where {{ purchase_label_landed('score_history.as_of_date', 'data_end.last_order_date') }}
 ),
 
 outcomes as (

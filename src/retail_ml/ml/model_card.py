@@ -9,7 +9,10 @@ this module writes the rest:
   the model and of the baseline on both splits, the plots, the features with their
   definitions and permutation importance);
 * ``assets/model_card/<model_name>/{roc_curve,calibration,feature_importance,
-  score_distribution}.png``: the plots, drawn from the version's ``diagnostics_json``.
+  score_distribution}.png``: the plots, drawn from the version's ``diagnostics_json``;
+* the lifecycle docs blocks ``model_card_<model_name>_{champions,backtest,monitoring}`` and
+  their plots (:mod:`retail_ml.ml.model_card_sections`): champion history, rolling backtest,
+  drift, calibration per cutoff month and realised lift.
 
 dbt copies ``assets/`` into the docs site (``asset-paths``), so the docs block refers to the
 images by these fixed paths. Nothing is recomputed: metrics and plot data were frozen when
@@ -36,6 +39,15 @@ from typing import Any
 
 import duckdb
 from matplotlib.figure import Figure
+
+from retail_ml.ml.model_card_sections import (
+    backtest_markdown,
+    champions_markdown,
+    monitoring_markdown,
+    read_lifecycle,
+    render_section_plots,
+)
+from retail_ml.ml.monitoring import DriftThresholds
 
 #: The plots of a card, in the order the card shows them, with their captions.
 PLOTS: dict[str, str] = {
@@ -384,19 +396,49 @@ def render_plots(registry_row: dict[str, Any]) -> dict[str, bytes]:
 
 
 def build_model_cards(db_path: Path) -> list[ModelCard]:
-    """Render the card of the champion of every registered model (read-only)."""
+    """Render the card of the champion of every registered model (read-only).
+
+    The card's lifecycle sections (champion history, rolling backtest, monitoring) come from
+    :mod:`retail_ml.ml.model_card_sections`.
+    """
+    thresholds = DriftThresholds()
     with duckdb.connect(str(db_path), read_only=True) as con:
         rows = champion_versions(con)
         definitions = feature_definitions(con)
-    return [
-        ModelCard(
-            model_name=row["model_name"],
-            model_version=row["model_version"],
-            markdown=render_markdown(row, definitions),
-            images=render_plots(row),
+        lifecycle = {
+            row["model_name"]: read_lifecycle(con, row["model_name"], row["model_version"])
+            for row in rows
+        }
+    cards = []
+    for row in rows:
+        name = row["model_name"]
+        data = lifecycle[name]
+        markdown = "\n".join(
+            [
+                render_markdown(row, definitions),
+                champions_markdown(name, data.champions),
+                backtest_markdown(name, data.backtest),
+                monitoring_markdown(name, data),
+            ]
         )
-        for row in rows
-    ]
+        images = {
+            **render_plots(row),
+            **render_section_plots(
+                data,
+                json.loads(row["diagnostics_json"]),
+                psi_warn=thresholds.warn,
+                psi_alert=thresholds.alert,
+            ),
+        }
+        cards.append(
+            ModelCard(
+                model_name=name,
+                model_version=row["model_version"],
+                markdown=markdown,
+                images=images,
+            )
+        )
+    return cards
 
 
 def write_model_cards(db_path: Path, project_dir: Path) -> list[Path]:
@@ -412,6 +454,11 @@ def write_model_cards(db_path: Path, project_dir: Path) -> list[Path]:
             image.parent.mkdir(parents=True, exist_ok=True)
             image.write_bytes(png)
             written.append(image)
+        # A plot without data this time (e.g. no realised outcome yet) must not linger from an
+        # older warehouse: the card would show a figure its text contradicts.
+        for stale in sorted((project_dir / asset_path(card.model_name, "x")).parent.glob("*.png")):
+            if stale.stem not in card.images:
+                stale.unlink()
     return written
 
 

@@ -8,7 +8,8 @@ population stability index
     PSI = sum over bins of (serving share - reference share) * ln(serving share / reference share)
 
 is computed on bins fixed by the reference: numeric values in up to :data:`N_BINS` quantile bins
-of the reference (edges deduplicated, so a mostly-zero count has fewer bins), categories as
+of the reference (centred on its decile midpoints, edges halfway between distinct centres, so a
+mostly-zero count has fewer bins and a point mass never sits on an edge), categories as
 their own bins, and missing values always as a bin of their own (a feature that starts missing
 more often drifts). Empty bins count as :data:`EPSILON` so the logarithm stays finite.
 
@@ -82,8 +83,19 @@ def _bin_codes(
         ref = pd.to_numeric(reference, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         srv = pd.to_numeric(serving, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         present = ref[~np.isnan(ref)]
-        quantiles = np.linspace(0.0, 1.0, N_BINS + 1)[1:-1]
-        edges = np.unique(np.quantile(present, quantiles)) if len(present) else np.array([])
+        # Bin centres at the reference's decile midpoints (5%, 15%, ... 95%), edges halfway
+        # between distinct centres: a point mass of the reference (a count's 0, the percentile
+        # rank every inactive customer shares) lies inside a bin, not on an edge, so the same
+        # mass at a slightly different value on serving (a tie's percentile rank moves with the
+        # population size) stays in its bin. With edges at the quantiles themselves it crossed
+        # one: PSI 2.05 ("alert") for activity_rank_30d at default, whose distribution had not
+        # changed.
+        centres = (
+            np.unique(np.quantile(present, (np.arange(N_BINS) + 0.5) / N_BINS))
+            if len(present)
+            else np.array([])
+        )
+        edges = (centres[:-1] + centres[1:]) / 2
         n_value_bins = len(edges) + 1
 
         def codes(values: np.ndarray) -> np.ndarray:
