@@ -1,6 +1,9 @@
--- A view: the base table already holds the checked rows in their staged types, so staging
--- only renames; a table would write every row a second time.
-{{ config(materialized='view') }}
+-- One row per order: the header as placed (its first staged version by updated_at), the status
+-- of its latest version, and when a cancellation happened and landed. The versions themselves
+-- are stg_shop__order_status_history; every consumer of "an order" keeps this grain.
+-- Window functions over the order's versions, no join or aggregate: a table, so they are
+-- computed once per build, not in every view that reads the orders.
+{{ config(materialized='table') }}
 
 with
 
@@ -9,21 +12,40 @@ checked as (
     where quarantine_rule is null
 ),
 
+versions as (
+    select
+        *,
+        row_number() over (partition by id order by updated_at) as version_number,
+        first_value(status) over (partition by id order by updated_at desc) as latest_status,
+        max(updated_at) over (partition by id) as latest_updated_at,
+        min(_loaded_at) over (partition by id) as first_loaded_at,
+        -- Cancelled is final: the first cancellation counts, whatever comes after it.
+        min(case when status = 'cancelled' then updated_at end) over (partition by id)
+            as first_cancelled_at,
+        min(case when status = 'cancelled' then _loaded_at end) over (partition by id)
+            as first_cancellation_loaded_at
+    from checked
+),
+
 final as (
     select
         id as order_id,
         customer_id,
         channel,
-        status as order_status,
+        latest_status as order_status,
         currency as currency_code,
         discount_code,
         shipping_amount,
         tax_amount,
-        status = 'cancelled' as is_cancelled,
+        first_cancelled_at is not null as is_cancelled,
         discount_code is not null as has_discount_code,
         ordered_at,
-        _loaded_at as loaded_at
-    from checked
+        latest_updated_at as status_updated_at,
+        first_cancelled_at as cancelled_at,
+        first_cancellation_loaded_at as cancellation_loaded_at,
+        first_loaded_at as loaded_at
+    from versions
+    where version_number = 1
 )
 
 select * from final
