@@ -343,19 +343,19 @@ def build_events(shop: dict[str, pd.DataFrame], seeds: dict[str, pd.DataFrame]) 
         {"customer_id": "int64"}
     )
 
-    versions = shop["orders"].rename(columns={"id": "order_id"}).astype(
+    order_versions = shop["orders"].rename(columns={"id": "order_id"}).astype(
         {"order_id": "int64", "customer_id": "int64"}
     )
     cancellations = (
-        versions[versions["status"] == "cancelled"]
+        order_versions[order_versions["status"] == "cancelled"]
         .groupby("order_id")
         .agg(cancelled_at=("updated_at", "min"), cancellation_loaded_at=("_loaded_at", "min"))
     )
     orders = (
-        versions.sort_values(["order_id", "updated_at"])
+        order_versions.sort_values(["order_id", "updated_at"])
         .drop_duplicates("order_id", keep="first")  # the header as placed
         .drop(columns=["_loaded_at"])
-        .join(versions.groupby("order_id")["_loaded_at"].min(), on="order_id")  # first landed
+        .join(order_versions.groupby("order_id")["_loaded_at"].min(), on="order_id")  # first landed
         .join(cancellations, on="order_id")
     )
     orders = orders.assign(

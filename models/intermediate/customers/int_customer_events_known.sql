@@ -38,7 +38,8 @@ dated_orders as (
         customer_id,
         cast(ordered_at as date) as event_date,
         {{ pit_known_date('loaded_at', 'cast(ordered_at as date)') }} as known_date,
-        {{ pit_known_date('cancellation_loaded_at', 'cast(cancelled_at as date)') }} as retracted_date
+        {{ pit_known_date('cancellation_loaded_at', 'cast(cancelled_at as date)') }}
+            as retracted_date
     from orders
 ),
 
@@ -48,7 +49,8 @@ dated_lines as (
         customer_id,
         order_date as event_date,
         {{ pit_known_date('known_at', 'order_date') }} as known_date,
-        {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }} as retracted_date,
+        {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }}
+            as retracted_date,
         net_sales_eur,
         quantity
     from order_lines

@@ -29,7 +29,8 @@ line_events as (
         product_id,
         order_date as event_date,
         {{ pit_known_date('known_at', 'order_date') }} as known_date,
-        {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }} as retracted_date,
+        {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }}
+            as retracted_date,
         {{ pit_measure_columns('product', {'units': 'quantity', 'net_sales': 'net_sales_eur'}) }}
     from order_lines
 ),
