@@ -129,10 +129,10 @@ returned_unit_events as (
         'returned_units' as event_kind,
         order_date as event_date,
         known_date,
-        cast(null as date) as retracted_date,
+        retracted_date,
         {{ pit_measure_columns('customer', {'returned_units': 'sum(returned_units)'}) }}
     from returned_units
-    group by customer_id, order_date, known_date
+    group by customer_id, order_date, known_date, retracted_date
 ),
 
 session_events as (

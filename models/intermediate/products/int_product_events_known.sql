@@ -52,7 +52,7 @@ returned_unit_events as (
         product_id,
         order_date as event_date,
         known_date,
-        cast(null as date) as retracted_date,
+        retracted_date,
         {{ pit_measure_columns('product', {'returned_units': 'returned_units'}) }}
     from returned_units
 ),
