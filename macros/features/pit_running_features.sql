@@ -261,6 +261,7 @@
     inner join {{ name }}_spine
         on {{ name }}_spine.as_of_date >= {{ name }}_event_groups.entered_on
         and {{ name }}_spine.as_of_date < {{ name }}_event_groups.left_lifetime_on
+    where {{ name }}_event_groups.left_lifetime_on is not null
     group by {{ name }}_event_groups.{{ key }}, {{ name }}_spine.as_of_date
 ),
 
