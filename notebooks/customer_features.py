@@ -61,7 +61,7 @@ RAW_COLUMNS = {
                   "updated_at", "_loaded_at"],
     "products": ["id", "category", "subcategory", "list_price", "_loaded_at"],
     "orders": ["id", "customer_id", "ordered_at", "status", "currency", "shipping_amount",
-               "tax_amount", "_loaded_at"],
+               "tax_amount", "updated_at", "_loaded_at"],
     "order_items": ["order_id", "line_number", "product_id", "quantity", "unit_price",
                     "discount_amount", "_loaded_at"],
     "returns": ["id", "order_id", "product_id", "returned_at", "quantity", "refund_amount",
@@ -144,6 +144,7 @@ for _table, _spec in DOMAINS.items():
 # rows aligned to the raw rows (`<column>_parent`, or the lookup's alias).
 ROW_CHECKS = {
     "updated_before_signup": lambda raw, lookups: raw["updated_at"] < raw["signup_at"],
+    "updated_before_ordered": lambda raw, lookups: raw["updated_at"] < raw["ordered_at"],
     "discount_exceeds_line": lambda raw, lookups: (
         raw["discount_amount"] > raw["quantity"] * raw["unit_price"]),
     "returned_before_ordered": lambda raw, lookups: (
@@ -308,6 +309,14 @@ def cents_to_decimal(cents: pd.Series) -> pd.Series:
 #
 # A feature row for as-of date D sees an event only if `known_date <= D` (and the event happened
 # before D + 1 day, which follows: nothing lands before it happens).
+#
+# **Order status** comes as a change stream: one raw row per status an order reached (placed,
+# shipped, delivered, cancelled), each with its `updated_at`, landing when it happened. An order
+# is known from the day its first version landed, with the header of its first version. A
+# cancellation is an event of its own: it happened on its `updated_at` date and is known when its
+# row landed, the same rule; from that `retracted_date` on the order and its lines count for
+# nothing, on every date before they count like any order. (Cancelled is final: the first
+# cancelled version counts.)
 
 # %%
 def utc_date(timestamps: pd.Series) -> pd.Series:
@@ -334,13 +343,28 @@ def build_events(shop: dict[str, pd.DataFrame], seeds: dict[str, pd.DataFrame]) 
         {"customer_id": "int64"}
     )
 
-    orders = shop["orders"].rename(columns={"id": "order_id"}).astype(
+    order_versions = shop["orders"].rename(columns={"id": "order_id"}).astype(
         {"order_id": "int64", "customer_id": "int64"}
     )
+    cancellations = (
+        order_versions[order_versions["status"] == "cancelled"]
+        .groupby("order_id")
+        .agg(cancelled_at=("updated_at", "min"), cancellation_loaded_at=("_loaded_at", "min"))
+    )
+    orders = (
+        order_versions.sort_values(["order_id", "updated_at"])
+        .drop_duplicates("order_id", keep="first")  # the header as placed
+        .drop(columns=["_loaded_at"])
+        .join(order_versions.groupby("order_id")["_loaded_at"].min(), on="order_id")  # first landed
+        .join(cancellations, on="order_id")
+    )
     orders = orders.assign(
-        is_cancelled=orders["status"].eq("cancelled").fillna(False).astype(bool),
+        is_cancelled=orders["cancelled_at"].notna(),
         event_date=utc_date(orders["ordered_at"]),
         known_date=utc_date(orders["_loaded_at"]),
+        retracted_date=np.maximum(
+            utc_date(orders["cancellation_loaded_at"]), utc_date(orders["cancelled_at"])
+        ),
     ).merge(rates, left_on="currency", right_on="currency_code", validate="many_to_one")
 
     categories = shop["products"][["id", "category"]].rename(columns={"id": "product_id"})
@@ -348,8 +372,8 @@ def build_events(shop: dict[str, pd.DataFrame], seeds: dict[str, pd.DataFrame]) 
         shop["order_items"]
         .astype({"order_id": "int64", "product_id": "int64", "quantity": "int64"})
         .merge(
-            orders[["order_id", "customer_id", "is_cancelled", "event_date", "eur_micros_per_unit",
-                    "_loaded_at"]],
+            orders[["order_id", "customer_id", "is_cancelled", "event_date", "retracted_date",
+                    "eur_micros_per_unit", "_loaded_at"]],
             on="order_id",
             suffixes=("", "_order"),
             validate="many_to_one",
@@ -407,12 +431,16 @@ def build_events(shop: dict[str, pd.DataFrame], seeds: dict[str, pd.DataFrame]) 
 # %% [markdown]
 # Two filters do all the point-in-time work:
 #
-# - `known_by(events, D)`: events whose rows had all landed by the end of D;
+# - `known_by(events, D)`: events whose rows had all landed by the end of D and that were not
+#   retracted by then (an order or line whose cancellation was known by D);
 # - `in_window(events, D, N)`: events on the calendar days D−N+1 … D (inclusive).
 
 # %%
 def known_by(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    return events[(events["known_date"] <= as_of) & (events["event_date"] <= as_of)]
+    known = (events["known_date"] <= as_of) & (events["event_date"] <= as_of)
+    if "retracted_date" in events:
+        known &= ~(events["retracted_date"] <= as_of).fillna(False).astype(bool)
+    return events[known]
 
 
 def in_window(events: pd.DataFrame, as_of: pd.Timestamp, days: int) -> pd.DataFrame:
@@ -471,15 +499,16 @@ def customer_attributes(events: CustomerEvents, as_of: pd.Timestamp) -> pd.DataF
 # %% [markdown]
 # ### Orders
 #
-# Non-cancelled orders (the current status) known by D: counts in the 7/10/30/90-day windows and
-# since the first order, and the date of the last order (for recency).
+# Orders known by D and not known to be cancelled by D: counts in the 7/10/30/90-day windows
+# and since the first order, and the date of the last order (for recency). An order cancelled
+# on D+3 counts on D, D+1 and D+2, and from D+3 on it is as if it had never been placed.
 
 # %%
 ORDER_WINDOWS = (7, 10, 30, 90)
 
 
 def order_features(events: CustomerEvents, as_of: pd.Timestamp) -> pd.DataFrame:
-    orders = known_by(events.orders[~events.orders["is_cancelled"]], as_of)
+    orders = known_by(events.orders, as_of)
     by_customer = {
         f"orders_{days}d": in_window(orders, as_of, days).groupby("customer_id").size()
         for days in ORDER_WINDOWS
@@ -492,7 +521,8 @@ def order_features(events: CustomerEvents, as_of: pd.Timestamp) -> pd.DataFrame:
 # %% [markdown]
 # ### Net sales (EUR cents)
 #
-# Net sales in a period = the line values of non-cancelled orders **placed** in the period minus
+# Net sales in a period = the line values of orders **placed** in the period (and not known to
+# be cancelled by D) minus
 # the refunds **returned** in the period (whatever the order's date). Lifetime = everything known
 # by D. We also keep the order value of the 10-day window (lines only, before refunds) for the
 # average order value.
@@ -502,7 +532,7 @@ NET_SALES_WINDOWS = (7, 30, 90)
 
 
 def net_sales_features(events: CustomerEvents, as_of: pd.Timestamp) -> pd.DataFrame:
-    sold = known_by(events.lines[~events.lines["is_cancelled"]], as_of)
+    sold = known_by(events.lines, as_of)
     refunded = known_by(events.refunds, as_of)
 
     def net_sales_cents(lines: pd.DataFrame, refunds: pd.DataFrame) -> pd.Series:
@@ -526,7 +556,7 @@ def net_sales_features(events: CustomerEvents, as_of: pd.Timestamp) -> pd.DataFr
 # %% [markdown]
 # ### Basket: categories and returns (90 days)
 #
-# Lines of non-cancelled orders placed in the 90-day window and known by D:
+# Lines of orders placed in the 90-day window, known by D and not known to be cancelled by D:
 #
 # - `distinct_categories_90d`: how many product categories they cover;
 # - units bought = their quantities; units returned = the quantities of the returns known by D,
@@ -535,7 +565,7 @@ def net_sales_features(events: CustomerEvents, as_of: pd.Timestamp) -> pd.DataFr
 
 # %%
 def basket_features(events: CustomerEvents, as_of: pd.Timestamp) -> pd.DataFrame:
-    lines = in_window(known_by(events.lines[~events.lines["is_cancelled"]], as_of), as_of, 90)
+    lines = in_window(known_by(events.lines, as_of), as_of, 90)
     returned = (
         known_by(events.refunds, as_of)
         .groupby(["order_id", "product_id"], as_index=False)["quantity"]

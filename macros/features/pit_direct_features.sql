@@ -6,7 +6,8 @@
     running strategy applies as "enters on known_date, leaves on event_date + N"; a distinct
     key counts while D is inside its presence interval. Cost: one pass over the events per
     requested date, nothing precomputed. A dbt test holds both strategies equal on every
-    requested date.
+    requested date. An event stops counting on its retracted_date (e.g. the day an order's
+    cancellation became known): it is live over [known_date, retracted_date).
 
     `dates` is read exactly once, so a filter on as_of_date (=, in, between) reaches its scan.
     Emits CTEs (no leading `with`) ending in one named `name`: key, `date_columns` of `dates`
@@ -32,13 +33,14 @@
         on {{ dates }}.as_of_date >= {{ entities }}.first_date
 ),
 
--- Events count from their known date on; distinct keys over their presence intervals.
+-- Events count from their known date until their retraction (if any); distinct keys over
+-- their presence intervals.
 {{ name }}_contributions as (
     select
         {{ key }},
         event_date,
         known_date as start_date,
-        cast(null as date) as end_date,
+        retracted_date as end_date,
     {%- for measure in plan.sum_measures %}
         {{ measure }},
     {%- endfor %}

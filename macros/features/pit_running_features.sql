@@ -6,10 +6,13 @@
     sums, distinct counts and latest event dates of `entity`'s spec (`feature_spec`) as known by
     the end of that date.
 
-    - events: key, event_date, known_date and one column per summed measure
+    - events: key, event_date, known_date, retracted_date and one column per summed measure
       (pit_measure_columns). An event is inside an N-day window on the days
-      known_date .. event_date + N - 1: it enters on known_date and leaves on event_date + N.
-      Lifetime sums only enter.
+      known_date .. event_date + N - 1 before retracted_date (null: never retracted, e.g. an
+      order until its cancellation became known): it enters on known_date and leaves on the
+      earlier of event_date + N and retracted_date. Lifetime sums leave on retracted_date only.
+      Latest event dates come from a running max over the events never retracted, and from
+      the retracted ones on the spine dates they are live (few: a direct range join).
     - intervals: key, start_date, end_date and one `distinct_<measure>_<N>d` column per distinct
       count (see pit_distinct_intervals), or none: they enter on start_date, leave on end_date.
     - entities: key and first_date, the first as-of date the entity has a row.
@@ -64,8 +67,9 @@
     where {{ name }}_entities.first_date <= {{ name }}_bounds.last_date
 ),
 
--- Each event with the buckets it enters (known date) and leaves (event date + N) in; both
--- clamped to the entity's first row before bucketing (a null bucket: after the spine, never).
+-- Each event with the buckets it enters (known date) and leaves (event date + N, or its
+-- retraction if earlier) in; all clamped to the entity's first row before bucketing (a null
+-- bucket: after the spine, never).
 {{ name }}_event_buckets as (
     select
         {{ name }}_events.{{ key }},
@@ -73,6 +77,7 @@
     {%- for days in plan.window_lengths %}
         left_{{ days }}d.as_of_date as left_{{ days }}d_on,
     {%- endfor %}
+        retracted.as_of_date as left_lifetime_on,
     {%- for measure in plan.sum_measures %}
         {{ name }}_events.{{ measure }},
     {%- endfor %}
@@ -86,10 +91,17 @@
     {%- for days in plan.window_lengths %}
     left join {{ name }}_buckets as left_{{ days }}d
         on greatest(
-            {{ pit_add_days(name ~ '_events.event_date', days) }},
+            least(
+                {{ pit_add_days(name ~ '_events.event_date', days) }},
+                coalesce({{ name }}_events.retracted_date, {{ pit_add_days(name ~ '_events.event_date', days) }})
+            ),
             {{ name }}_entity_starts.first_as_of_date
         ) = left_{{ days }}d.calendar_date
     {%- endfor %}
+    left join {{ name }}_buckets as retracted
+        on {{ name }}_events.retracted_date is not null
+        and greatest({{ name }}_events.retracted_date, {{ name }}_entity_starts.first_as_of_date)
+            = retracted.calendar_date
 ),
 
 -- Events entering and leaving in the same buckets move every window together.
@@ -100,6 +112,7 @@
     {%- for days in plan.window_lengths %}
         left_{{ days }}d_on,
     {%- endfor %}
+        left_lifetime_on,
     {%- for measure in plan.sum_measures %}
         cast(sum({{ measure }}) as {{ plan.measures[measure].data_type }}) as {{ measure }},
     {%- endfor %}
@@ -113,7 +126,8 @@
         entered_on
     {%- for days in plan.window_lengths %},
         left_{{ days }}d_on
-    {%- endfor %}
+    {%- endfor %},
+        left_lifetime_on
 ),
 
 {{ name }}_changes as (
@@ -128,14 +142,18 @@
                 then {{ column.measure }}
         end as {{ column.name }},
         {%- else %}
-        {{ column.measure }} as {{ column.name }},
+        case
+            when left_lifetime_on is null or entered_on < left_lifetime_on
+                then {{ column.measure }}
+        end as {{ column.name }},
         {%- endif %}
     {%- endfor %}
     {%- for column in columns.distinct %}
         cast(null as integer) as {{ column.name }},
     {%- endfor %}
     {%- for column in columns.latest %}
-        {{ column.name }},
+        -- Retracted events are not in the running max (it cannot forget): see _retractable_latest.
+        case when left_lifetime_on is null then {{ column.name }} end as {{ column.name }},
     {%- endfor %}
         1 as change_count
     from {{ name }}_event_groups
@@ -162,6 +180,29 @@
     from {{ name }}_event_groups
     where entered_on < left_{{ days }}d_on
 {%- endfor %}
+{%- if columns.sums | selectattr('days', 'none') | list %}
+    union all
+    -- ... and leaves the lifetime sums at the bucket of its retraction.
+    select
+        {{ key }},
+        left_lifetime_on as as_of_date,
+    {%- for column in columns.sums %}
+        {%- if not column.days %}
+        -{{ column.measure }} as {{ column.name }},
+        {%- else %}
+        cast(null as {{ column.data_type }}) as {{ column.name }},
+        {%- endif %}
+    {%- endfor %}
+    {%- for column in columns.distinct %}
+        cast(null as integer) as {{ column.name }},
+    {%- endfor %}
+    {%- for column in columns.latest %}
+        cast(null as date) as {{ column.name }},
+    {%- endfor %}
+        1 as change_count
+    from {{ name }}_event_groups
+    where entered_on < left_lifetime_on
+{%- endif %}
 {%- if intervals %}
 {%- for edge in ['start', 'end'] %}
     union all
@@ -205,6 +246,26 @@
     group by {{ key }}, as_of_date
 ),
 
+{%- if columns.latest %}
+-- Latest dates of the retracted events, on each spine date they are live (known, not yet
+-- retracted): they cannot enter the running max, which never forgets.
+{{ name }}_retractable_latest as (
+    select
+        {{ name }}_event_groups.{{ key }},
+        {{ name }}_spine.as_of_date,
+    {%- for column in columns.latest %}
+        max({{ name }}_event_groups.{{ column.name }}) as {{ column.name }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
+    from {{ name }}_event_groups
+    inner join {{ name }}_spine
+        on {{ name }}_spine.as_of_date >= {{ name }}_event_groups.entered_on
+        and {{ name }}_spine.as_of_date < {{ name }}_event_groups.left_lifetime_on
+    where {{ name }}_event_groups.left_lifetime_on is not null
+    group by {{ name }}_event_groups.{{ key }}, {{ name }}_spine.as_of_date
+),
+
+{%- endif %}
 {{ name }}_grid as (
     select
         {{ name }}_entity_starts.{{ key }},
@@ -224,13 +285,22 @@
         ) as {{ column.name }},
     {%- endfor %}
     {%- for column in columns.latest %}
-        max({{ name }}_changes_on_spine.{{ column.name }}) over {{ name }}_history as {{ column.name }},
+        {#- greatest skips nulls (DuckDB, Spark): either side may have no date. #}
+        greatest(
+            max({{ name }}_changes_on_spine.{{ column.name }}) over {{ name }}_history,
+            {{ name }}_retractable_latest.{{ column.name }}
+        ) as {{ column.name }},
     {%- endfor %}
         {{ name }}_grid.as_of_date
     from {{ name }}_grid
     left join {{ name }}_changes_on_spine
         on {{ name }}_grid.{{ key }} = {{ name }}_changes_on_spine.{{ key }}
         and {{ name }}_grid.as_of_date = {{ name }}_changes_on_spine.as_of_date
+    {%- if columns.latest %}
+    left join {{ name }}_retractable_latest
+        on {{ name }}_grid.{{ key }} = {{ name }}_retractable_latest.{{ key }}
+        and {{ name }}_grid.as_of_date = {{ name }}_retractable_latest.as_of_date
+    {%- endif %}
     window {{ name }}_history as (
         partition by {{ name }}_grid.{{ key }}
         order by {{ name }}_grid.as_of_date

@@ -68,7 +68,7 @@ products:
     _loaded_at: {type: timestamp, load_time: true}
 
 orders:
-  key: [id]
+  key: [id, updated_at]
   columns:
     id: {type: int64, min: 1}
     customer_id: {type: int64, parent: {table: customers, match: {customer_id: id}}}
@@ -79,7 +79,12 @@ orders:
     shipping_amount: {type: double, nullable: true, min: 0, max: 10000}
     tax_amount: {type: double, nullable: true, min: 0, max: 100000}
     discount_code: {type: string, nullable: true, max_length: 32, format: '[A-Za-z0-9_-]+'}
+    updated_at: {type: timestamp, event_time: true}
     _loaded_at: {type: timestamp, load_time: true}
+  checks:
+    - name: updated_before_ordered
+      columns: [updated_at, ordered_at]
+      when: source.updated_at < source.ordered_at
 
 order_items:
   key: [order_id, line_number]

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 SOURCE_TABLES = {
     "customers": "stg_shop__customers",
     "products": "stg_shop__products",
-    "orders": "stg_shop__orders",
+    "orders": "stg_shop__order_status_history",
     "order_items": "stg_shop__order_items",
     "returns": "stg_shop__returns",
     "reviews": "stg_shop__reviews",
@@ -128,16 +128,24 @@ def test_feature_rows_cover_every_known_customer_on_the_latest_day(built_warehou
 
 @pytest.mark.parametrize("as_of", ["2026-03-31", "2026-08-15", "2026-11-25"])
 def test_orders_30d_is_point_in_time(built_warehouse, as_of):
-    """orders_30d recomputed from the raw files, seeing only rows landed by the end of as_of."""
+    """orders_30d recomputed from the staged status history, seeing only rows landed by the end
+    of as_of: an order counts once a version of it landed, unless a cancelled version of it had
+    (a cancellation known later does not reach back)."""
     with built_warehouse.connect() as con:
         mismatches = con.execute(
             f"""
-            with expected as (
+            with known_versions as (
+                select * from stg_shop__order_status_history
+                where greatest(cast(loaded_at as date), cast(valid_from as date))
+                    <= date '{as_of}'
+            ),
+            expected as (
                 select o.customer_id, count(*) as orders_30d
                 from stg_shop__orders as o
-                where not o.is_cancelled
-                  and cast(o.ordered_at as date) between date '{as_of}' - 29 and date '{as_of}'
-                  and cast(o.loaded_at as date) <= date '{as_of}'
+                where cast(o.ordered_at as date) between date '{as_of}' - 29 and date '{as_of}'
+                  and o.order_id in (select order_id from known_versions)
+                  and o.order_id not in (
+                      select order_id from known_versions where is_cancelled)
                 group by 1
             )
             select count(*)

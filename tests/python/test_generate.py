@@ -41,7 +41,7 @@ CONTRACT = {  # column -> Arrow type, straight from the contract's table
     "orders": {"id": pa.int64(), "customer_id": pa.int64(), "ordered_at": TS,
                "channel": pa.string(), "status": pa.string(), "currency": pa.string(),
                "shipping_amount": pa.float64(), "tax_amount": pa.float64(),
-               "discount_code": pa.string(), "_loaded_at": TS},
+               "discount_code": pa.string(), "updated_at": TS, "_loaded_at": TS},
     "order_items": {"order_id": pa.int64(), "line_number": pa.int32(),
                     "product_id": pa.int64(), "quantity": pa.int32(),
                     "unit_price": pa.float64(), "discount_amount": pa.float64(),
@@ -119,7 +119,11 @@ for _table in TABLES:
 CLEAN = {
     "customers": "select * from customers where id is not null and email like '%@%' "
     "and email not like '% %' and email not like '%@%@%'",
+    # One row per order: its latest version (the orders feed is a change stream).
     "orders": f"select * from orders where id is not null and ordered_at <= '{END_MAX}' "
+    f"and currency in ({CURRENCIES}) and customer_id < 1000000000 "
+    "qualify row_number() over (partition by id order by updated_at desc, _loaded_at desc) = 1",
+    "order_versions": f"select * from orders where id is not null and ordered_at <= '{END_MAX}' "
     f"and currency in ({CURRENCIES}) and customer_id < 1000000000",
     "order_items": "select * from order_items where order_id < 1000000000 "
     "and line_number is not null and quantity > 0 and unit_price >= 0 "
@@ -226,7 +230,7 @@ def test_schema_layout_and_sort_order(raw) -> None:
 
 
 def test_loaded_at_never_after_end_and_never_before_event(con) -> None:
-    events = {"customers": "updated_at", "orders": "ordered_at", "returns": "returned_at",
+    events = {"customers": "updated_at", "orders": "updated_at", "returns": "returned_at",
               "reviews": "created_at", "web_sessions": "started_at"}
     for t in TABLES:
         assert _one(con, f"select count(*) from {t} where _loaded_at > '{END_MAX}'") == 0, t
@@ -364,3 +368,31 @@ def test_cli_skips_same_refuses_different_and_force_rewrites(tmp_path: Path, cap
     assert not marker.exists()
     assert unrelated.read_text() == "not ours"
     assert json.loads((out / "_manifest.json").read_text())["seed"] == 2
+
+
+def test_order_status_changes_land_as_new_versions_when_they_happen(con) -> None:
+    """The orders feed is a change stream: a version (same id, later updated_at) per status."""
+    versions = con.execute("""
+        select id, list(status order by updated_at) as path,
+            min(updated_at) = min(ordered_at) as placed_when_ordered,
+            count(*) = count(distinct updated_at) as distinct_versions,
+            count(distinct (customer_id, ordered_at, currency, channel)) = 1 as same_header,
+            max(case when status = 'cancelled' then updated_at - ordered_at end) as cancel_delay
+        from (select distinct * exclude (_loaded_at) from clean_order_versions)  -- re-sends
+        group by id""").fetchall()
+    paths = {tuple(row[1]) for row in versions}
+    assert paths == {("placed",), ("placed", "shipped"), ("placed", "shipped", "delivered"),
+                     ("placed", "cancelled")}
+    assert all(row[2] and row[3] and row[4] for row in versions)
+    delays = [row[5] for row in versions if row[5] is not None]
+    # Mostly within hours, some days after the order: "cancelled on D+3" happens.
+    assert sum(d > timedelta(days=3) for d in delays) > 0.1 * len(delays)
+    assert sum(d < timedelta(days=1) for d in delays) > 0.4 * len(delays)
+    # Each version lands when its status changes, not with the order.
+    landed_later = _one(con, """select avg((_loaded_at::date > ordered_at::date)::int)
+        from clean_order_versions where status <> 'placed'""")
+    assert landed_later > 0.5
+    # Returns and reviews come after delivery.
+    early = _one(con, """select count(*) from returns r join clean_order_versions o
+        on o.id = r.order_id and o.status = 'delivered' where r.returned_at < o.updated_at""")
+    assert early == 0

@@ -71,7 +71,9 @@ def hostile_cases(con: duckdb.DuckDBPyConnection, raw: str) -> list[Case]:
         raw=raw, last="desc", pick="select min(customer_id) from stg_shop__customers"))
     order = _one(con, f"""
         select r.* exclude (filename, file_row_number) from {raw}('orders') as r
-        where r.id = (select min(order_id) from stg_shop__orders) limit 1""")
+        where r.id = (select min(order_id) from stg_shop__orders)
+          and r.status <> 'cancelled'
+        order by r.updated_at desc limit 1""")
     item = _one(con, f"""
         select r.* exclude (filename, file_row_number) from {raw}('order_items') as r
         where (r.order_id, r.line_number) in (
@@ -194,7 +196,7 @@ def hostile_cases(con: duckdb.DuckDBPyConnection, raw: str) -> list[Case]:
                        launched_at=LOADED + timedelta(days=30))
 
     # -- orders (customer of the template order) -----------------------------------------------
-    o = {**order, "ordered_at": EVENT, "customer_id": customer["id"]}
+    o = {**order, "ordered_at": EVENT, "updated_at": EVENT, "customer_id": customer["id"]}
     add("orders", o, "not_accepted", "SQL in channel", channel="'); drop table x; --")
     add("orders", o, "not_accepted", "unknown status", status="lost")
     add("orders", o, "missing_value", "null status", status=None)
@@ -216,6 +218,13 @@ def hostile_cases(con: duckdb.DuckDBPyConnection, raw: str) -> list[Case]:
     add("orders", order, "conflicting_duplicate", "re-sent as cancelled", keep_key=True,
         status="cancelled" if order["status"] != "cancelled" else "placed")
     add("orders", order, "duplicate_resend", "re-sent unchanged", keep_key=True)
+    # The change stream: a version is (id, updated_at); a later one with a new status is an
+    # update and is staged (a late cancellation of an old order), not a duplicate.
+    add("orders", order, None, "status update: cancelled, later updated_at", keep_key=True,
+        status="cancelled", updated_at=EVENT)
+    add("orders", o, "updated_before_ordered", "a version older than the order",
+        updated_at=EVENT - timedelta(hours=1))
+    add("orders", o, "null_key", "null updated_at", updated_at=None)
     bad_order = add("orders", o, "not_accepted", "an order with an unknown status", status="??")
     good_order = add("orders", {**o, "customer_id": good_customer["id"]}, None,
                      "cancelled order of the touched customer", status="cancelled",
@@ -388,7 +397,8 @@ KEYS = {
     "customers": ("stg_shop__customers", "customer_id = ? and updated_at = ?",
                   ("id", "updated_at")),
     "products": ("stg_shop__products", "product_id = ?", ("id",)),
-    "orders": ("stg_shop__orders", "order_id = ?", ("id",)),
+    "orders": ("stg_shop__order_status_history", "order_id = ? and valid_from = ?",
+               ("id", "updated_at")),
     "order_items": ("stg_shop__order_items", "order_id = ? and line_number = ?",
                     ("order_id", "line_number")),
     "returns": ("stg_shop__returns", "return_id = ?", ("id",)),

@@ -2,8 +2,10 @@
 
 Builds the small warehouse a second time on a copy of the raw data to which orders, lines,
 sessions, reviews and returns were added: some dated after D, some dated before D but landed
-after D (a late backfill). Every feature row for dates <= D must be unchanged; rows after D
-must change (else the added rows were not read and the test proves nothing).
+after D (a late backfill), and cancellations (new status versions) of orders placed before D,
+cancelled and landed on D+3. Every feature row for dates <= D must be unchanged; rows after D
+must change (else the added rows were not read and the test proves nothing), and a cancelled
+order must count until D+2 and be gone from D+3.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.e2e
 
 AS_OF = date(2026, 8, 31)
 N_CUSTOMERS = 25
+CANCELLED_ON = AS_OF + timedelta(days=3)
 
 
 def at(day: date, hour: int = 12) -> datetime:
@@ -67,6 +70,20 @@ def late_and_future_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple
         """,
         [AS_OF, AS_OF, N_CUSTOMERS],
     ).fetchall()
+    # Orders placed before D by other customers, to be cancelled on D+3.
+    cancellable = con.execute(
+        """
+        select order_id, customer_id, ordered_at, channel, currency_code,
+            cast(shipping_amount as double), cast(tax_amount as double), discount_code
+        from stg_shop__orders
+        where cancelled_at is null and cast(ordered_at as date) between ? - 20 and ? - 5
+          and cast(loaded_at as date) <= ?
+          and customer_id not in (select unnest(?::bigint[]))
+        order by order_id
+        limit ?
+        """,
+        [AS_OF, AS_OF, AS_OF, [c for c, _ in customers], N_CUSTOMERS],
+    ).fetchall()
     next_id = 10**12
     rows: dict[str, list[tuple[date, dict]]] = {
         t: [] for t in ["orders", "order_items", "web_sessions", "reviews", "returns"]
@@ -83,7 +100,7 @@ def late_and_future_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple
                 "id": next_id, "customer_id": customer_id, "ordered_at": at(ordered_on),
                 "channel": "web", "status": "delivered", "currency": currency,
                 "shipping_amount": 4.95, "tax_amount": 3.80, "discount_code": None,
-                "_loaded_at": at(landed_on, 13),
+                "updated_at": at(ordered_on), "_loaded_at": at(landed_on, 13),
             }))
             rows["order_items"].append((landed_on, {
                 "order_id": next_id, "line_number": 1, "product_id": product_id,
@@ -100,6 +117,14 @@ def late_and_future_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple
                 "rating": 1 + index % 5, "review_text": "late review",
                 "created_at": at(ordered_on, 18), "_loaded_at": at(landed_on, 19),
             }))
+    for order_id, customer_id, ordered_at, channel, currency, shipping, tax, code in cancellable:
+        rows["orders"].append((CANCELLED_ON, {
+            "id": order_id, "customer_id": customer_id,
+            "ordered_at": ordered_at.replace(tzinfo=UTC),
+            "channel": channel, "status": "cancelled", "currency": currency,
+            "shipping_amount": shipping, "tax_amount": tax, "discount_code": code,
+            "updated_at": at(CANCELLED_ON, 9), "_loaded_at": at(CANCELLED_ON, 10),
+        }))
     for order_id, returned_product in returnable:
         next_id += 1
         rows["returns"].append((AS_OF + timedelta(days=1), {
@@ -173,3 +198,29 @@ def test_late_and_future_rows_never_change_the_past(built_warehouse, rebuilt_wit
 def test_the_added_rows_do_change_later_days(built_warehouse, rebuilt_with_late_rows):
     after = f"as_of_date > date '{AS_OF.isoformat()}'"
     assert changed_feature_rows(built_warehouse.db_path, rebuilt_with_late_rows, after) > 0
+
+
+def test_a_late_cancellation_counts_until_the_day_before_it_is_known(
+    built_warehouse, rebuilt_with_late_rows
+):
+    """Orders cancelled on D+3: in every window up to D+2, gone from D+3 (and nothing else)."""
+    with duckdb.connect(str(rebuilt_with_late_rows), read_only=True) as con:
+        cancelled = dict(con.execute(
+            "select customer_id, count(*) from stg_shop__orders where cancelled_at = ?"
+            " group by customer_id", [at(CANCELLED_ON, 9).replace(tzinfo=None)]).fetchall())
+    assert len(cancelled) >= 10, "the cancellations were staged as updates"
+    days = [CANCELLED_ON - timedelta(days=1), CANCELLED_ON]
+    rows = {}
+    for name, db_path in (("original", built_warehouse.db_path),
+                          ("rebuilt", rebuilt_with_late_rows)):
+        table = read_feature_rows(db_path, "as_of_date in ({})".format(
+            ", ".join(f"date '{day.isoformat()}'" for day in days)))
+        rows[name] = {(r["customer_id"], r["as_of_date"]): r for r in table.to_pylist()}
+    for customer_id, n_cancelled in cancelled.items():
+        before = (customer_id, days[0])
+        assert rows["rebuilt"][before]["orders_lifetime"] == rows["original"][before][
+            "orders_lifetime"], customer_id
+        on = (customer_id, days[1])
+        for feature in ("orders_lifetime", "orders_30d"):
+            assert rows["rebuilt"][on][feature] == (
+                rows["original"][on][feature] - n_cancelled), (customer_id, feature)

@@ -263,9 +263,11 @@ def test_product_features_are_point_in_time(built_warehouse, as_of):
             with lines as (
                 select product_id, customer_id, quantity, net_sales_eur, order_date
                 from int_order_lines_netted
-                where not is_cancelled
-                  and order_date between cast(? as date) - 29 and cast(? as date)
+                where order_date between cast(? as date) - 29 and cast(? as date)
                   and cast(known_at as date) <= cast(? as date)
+                  -- the status known by the day: a line counts until its cancellation landed
+                  and coalesce(greatest(cast(cancellation_known_at as date),
+                                        cast(cancelled_at as date)) > cast(? as date), true)
             ),
             refunds as (
                 select product_id, sum(refund_eur) as refunds_30d
@@ -311,7 +313,7 @@ def test_product_features_are_point_in_time(built_warehouse, as_of):
                 or abs(coalesce(f.avg_rating_lifetime, 0) - coalesce(v.avg_rating, 0)) > 1e-9
                 or (f.avg_rating_lifetime is null) <> (v.avg_rating is null))
             """,
-            [as_of] * 10,
+            [as_of] * 11,
         )
         rows = con.execute(
             "select count(*) from feat_product_daily where as_of_date = cast(? as date)", [as_of]

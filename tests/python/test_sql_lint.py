@@ -19,7 +19,7 @@ import pytest
 from sqlfluff.core import FluffConfig, Linter
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-MODEL = Path("models/staging/shop/stg_shop__orders.sql")
+MODEL = Path("models/staging/shop/stg_shop__order_status_history.sql")
 LAST_COLUMN = "        _loaded_at as loaded_at\n    from checked"
 
 

@@ -3,7 +3,7 @@
 {%- set staged_models = {
     'customers': 'stg_shop__customers',
     'products': 'stg_shop__products',
-    'orders': 'stg_shop__orders',
+    'orders': 'stg_shop__order_status_history',
     'order_items': 'stg_shop__order_items',
     'returns': 'stg_shop__returns',
     'reviews': 'stg_shop__reviews',

@@ -1,8 +1,11 @@
 -- One row per customer, event kind, event date and known date: the summed measures of the
 -- customer feature spec (features/customers.yml) of the events of that kind that happened on
 -- event_date and became known on known_date (pit_known_date: the UTC date the last raw row they
--- need landed, never before they happened). Every windowed and lifetime sum of the customer
--- features is computed from this table. Each kind is aggregated on its own (a few measures
+-- need landed, never before they happened) and stopped counting on retracted_date (null:
+-- never). An order and its lines count from the day they are known until the day their
+-- cancellation is known (the cancellation is an event of its own date, known when its status
+-- row landed, that retracts them). Every windowed and lifetime sum of the customer features
+-- is computed from this table. Each kind is aggregated on its own (a few measures
 -- each) and the kinds are stacked: no wide aggregate over every measure.
 with
 
@@ -34,9 +37,10 @@ dated_orders as (
     select
         customer_id,
         cast(ordered_at as date) as event_date,
-        {{ pit_known_date('loaded_at', 'cast(ordered_at as date)') }} as known_date
+        {{ pit_known_date('loaded_at', 'cast(ordered_at as date)') }} as known_date,
+        {{ pit_known_date('cancellation_loaded_at', 'cast(cancelled_at as date)') }}
+            as retracted_date
     from orders
-    where not is_cancelled
 ),
 
 -- Net sales are line values on the order date minus refunds on the return date (docs: net_sales).
@@ -45,10 +49,11 @@ dated_lines as (
         customer_id,
         order_date as event_date,
         {{ pit_known_date('known_at', 'order_date') }} as known_date,
+        {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }}
+            as retracted_date,
         net_sales_eur,
         quantity
     from order_lines
-    where not is_cancelled
 ),
 
 dated_refunds as (
@@ -84,9 +89,10 @@ order_events as (
         'order' as event_kind,
         event_date,
         known_date,
+        retracted_date,
         {{ pit_measure_columns('customer', {'orders': 'count(*)'}) }}
     from dated_orders
-    group by customer_id, event_date, known_date
+    group by customer_id, event_date, known_date, retracted_date
 ),
 
 line_events as (
@@ -95,12 +101,13 @@ line_events as (
         'order_line' as event_kind,
         event_date,
         known_date,
+        retracted_date,
         {{ pit_measure_columns('customer', {
             'order_value': 'sum(net_sales_eur)',
             'net_sales': 'sum(net_sales_eur)',
             'units': 'sum(quantity)'}) }}
     from dated_lines
-    group by customer_id, event_date, known_date
+    group by customer_id, event_date, known_date, retracted_date
 ),
 
 refund_events as (
@@ -109,6 +116,7 @@ refund_events as (
         'refund' as event_kind,
         event_date,
         known_date,
+        cast(null as date) as retracted_date,
         {{ pit_measure_columns('customer', {'net_sales': '-sum(refund_eur)'}) }}
     from dated_refunds
     group by customer_id, event_date, known_date
@@ -121,9 +129,10 @@ returned_unit_events as (
         'returned_units' as event_kind,
         order_date as event_date,
         known_date,
+        retracted_date,
         {{ pit_measure_columns('customer', {'returned_units': 'sum(returned_units)'}) }}
     from returned_units
-    group by customer_id, order_date, known_date
+    group by customer_id, order_date, known_date, retracted_date
 ),
 
 session_events as (
@@ -132,6 +141,7 @@ session_events as (
         'session' as event_kind,
         event_date,
         known_date,
+        cast(null as date) as retracted_date,
         {{ pit_measure_columns('customer', {'sessions': 'count(*)'}) }}
     from dated_sessions
     group by customer_id, event_date, known_date
@@ -145,6 +155,7 @@ active_day_events as (
         'active_day' as event_kind,
         event_date,
         min(known_date) as known_date,
+        cast(null as date) as retracted_date,
         {{ pit_measure_columns('customer', {'active_days': '1'}) }}
     from dated_sessions
     group by customer_id, event_date
@@ -156,6 +167,7 @@ review_events as (
         'review' as event_kind,
         event_date,
         known_date,
+        cast(null as date) as retracted_date,
         {{ pit_measure_columns('customer', {'reviews': 'count(*)', 'rating_sum': 'sum(rating)'}) }}
     from dated_reviews
     group by customer_id, event_date, known_date

@@ -18,11 +18,14 @@ category_events as (
         'category' as measure,
         products.category as distinct_key,
         order_lines.order_date as event_date,
-        {{ pit_known_date('order_lines.known_at', 'order_lines.order_date') }} as known_date
+        {{ pit_known_date('order_lines.known_at', 'order_lines.order_date') }} as known_date,
+        -- A cancelled order's categories count until its cancellation is known.
+        {{ pit_known_date(
+            'order_lines.cancellation_known_at', 'cast(order_lines.cancelled_at as date)'
+        ) }} as retracted_date
     from order_lines
     inner join products
         on order_lines.product_id = products.product_id
-    where not order_lines.is_cancelled
 ),
 
 keyed_events as (

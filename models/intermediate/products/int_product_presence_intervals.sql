@@ -1,7 +1,8 @@
 -- Distinct counts of the product feature spec as presence intervals: one row per product and
--- interval over which buyers (customers with a line of the product in a non-cancelled order)
--- are inside a distinct-count window; the row adds their count to `distinct_<measure>_<N>d` on
--- every as-of date in [start_date, end_date). See pit_distinct_intervals.
+-- interval over which buyers (customers with a line of the product in an order, until its
+-- cancellation is known) are inside a distinct-count window; the row adds their count to
+-- `distinct_<measure>_<N>d` on every as-of date in [start_date, end_date). See
+-- pit_distinct_intervals.
 with
 
 order_lines as (
@@ -14,9 +15,10 @@ buyer_events as (
         'buyer' as measure,
         customer_id as distinct_key,
         order_date as event_date,
-        {{ pit_known_date('known_at', 'order_date') }} as known_date
+        {{ pit_known_date('known_at', 'order_date') }} as known_date,
+        {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }}
+            as retracted_date
     from order_lines
-    where not is_cancelled
 ),
 
 {{ pit_distinct_intervals('product', 'buyer_events', name='intervals') }},

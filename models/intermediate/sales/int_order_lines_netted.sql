@@ -30,7 +30,9 @@ lines_with_orders as (
         orders.is_cancelled,
         orders.ordered_at,
         -- A line is known once both its own row and its order's row have landed.
-        greatest(orders.loaded_at, order_items.loaded_at) as known_at
+        greatest(orders.loaded_at, order_items.loaded_at) as known_at,
+        orders.cancelled_at,
+        orders.cancellation_loaded_at as cancellation_known_at
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
@@ -54,7 +56,9 @@ final as (
         is_cancelled,
         cast(ordered_at as date) as order_date,
         ordered_at,
-        known_at
+        known_at,
+        cancelled_at,
+        cancellation_known_at
     from lines_with_orders
 )
 

@@ -1,6 +1,8 @@
 -- One row per staged return of a purchase it can be matched to: the units it takes back from
 -- that purchase (order x product), capped so that all returns of it together never exceed the
 -- quantity bought, in the order they became known. The one return-capping rule of every entity.
+-- A return counts against its purchase only while the purchase counts: until the order's
+-- cancellation is known (retracted_date), never by the order's current status.
 with
 
 order_lines as (
@@ -11,7 +13,7 @@ refunds as (
     select * from {{ ref('int_refunds_converted') }}
 ),
 
--- What a return can be matched to: the units of a product in one non-cancelled order.
+-- What a return can be matched to: the units of a product in one order.
 bought_order_products as (
     select
         order_id,
@@ -19,9 +21,10 @@ bought_order_products as (
         customer_id,
         sum(quantity) as quantity,
         min(order_date) as order_date,
-        max({{ pit_known_date('known_at', 'order_date') }}) as known_date
+        max({{ pit_known_date('known_at', 'order_date') }}) as known_date,
+        max({{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }})
+            as retracted_date
     from order_lines
-    where not is_cancelled
     group by order_id, product_id, customer_id
 ),
 
@@ -34,6 +37,7 @@ matched as (
         refunds.quantity as returned_quantity,
         bought_order_products.quantity as bought_quantity,
         bought_order_products.order_date,
+        bought_order_products.retracted_date,
         -- Counted once both the return and the purchase are known.
         greatest(
             {{ pit_known_date('refunds.known_at', 'refunds.return_date') }},
@@ -62,7 +66,8 @@ final as (
             as integer
         ) as returned_units,
         order_date,
-        known_date
+        known_date,
+        retracted_date
     from matched
 )
 

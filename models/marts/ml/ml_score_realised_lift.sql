@@ -42,7 +42,8 @@ outcomes as (
             from purchase_days
             where purchase_days.customer_id = matured_scores.customer_id
                 and {{ in_purchase_label_window(
-                    'purchase_days.order_date', 'matured_scores.as_of_date'
+                    'purchase_days.order_date', 'matured_scores.as_of_date',
+                    'purchase_days.retracted_date'
                 ) }}
         ) as has_purchased
     from matured_scores

@@ -28,7 +28,9 @@ labels as (
         purchase_days.customer_id
     from cutoffs
     inner join purchase_days
-        on {{ in_purchase_label_window('purchase_days.order_date', 'cutoffs.cutoff_date') }}
+        on {{ in_purchase_label_window(
+            'purchase_days.order_date', 'cutoffs.cutoff_date', 'purchase_days.retracted_date'
+        ) }}
     group by cutoffs.cutoff_date, purchase_days.customer_id
 ),
 

@@ -1,7 +1,7 @@
 {%- set tables = {
     'customers': "cast(id as varchar) || '@' || coalesce(cast(updated_at as varchar), '')",
     'products': 'cast(id as varchar)',
-    'orders': 'cast(id as varchar)',
+    'orders': "cast(id as varchar) || '@' || coalesce(cast(updated_at as varchar), '')",
     'order_items': "cast(order_id as varchar) || '-' || coalesce(cast(line_number as varchar), '')",
     'returns': 'cast(id as varchar)',
     'reviews': 'cast(id as varchar)',

@@ -170,6 +170,8 @@ class _Injector:
         event = self.end + (self.rng.uniform(1.0, 60.0, n) * US_PER_DAY).astype(np.int64)
         landed = self.end_day + self.rng.integers(0, US_PER_DAY, n)
         rows = self.put(rows, EVENT[self.name], pa.array(event).cast(pa.timestamp("us", "UTC")))
+        if self.name == "orders":  # an order "placed" in the future: its version time with it
+            rows = self.put(rows, "updated_at", pa.array(event).cast(pa.timestamp("us", "UTC")))
         rows = self.put(rows, "_loaded_at", pa.array(landed).cast(pa.timestamp("us", "UTC")))
         return self.new_key(rows)
 

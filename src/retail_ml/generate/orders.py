@@ -1,4 +1,5 @@
-"""Order headers: when each customer buys, through which channel, in which currency, status."""
+"""Order headers: when each customer buys, through which channel, in which currency, and the
+status changes each order goes through (placed -> shipped -> delivered, or placed -> cancelled)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,17 @@ from .world import US_PER_HOUR, US_PER_MINUTE, World
 
 ORDER_CHANNELS = ("web", "mobile_app", "marketplace")
 STATUSES = ("placed", "shipped", "delivered", "cancelled")
+PLACED, SHIPPED, DELIVERED, CANCELLED = range(len(STATUSES))
+NEVER = -1  # a status change that has not happened by the end date (or never will)
 CANCEL_RATE = 0.05
+# Most cancellations come within hours (the customer changes their mind); some days later (an
+# item out of stock, a payment that never cleared): those make "cancelled on D+3" real.
+CANCEL_SAME_DAY_SHARE = 0.6
+CANCEL_QUICK_MEAN_H = 4.0
+CANCEL_LATE_DAYS = (1.0, 8.0)
+SHIP_HOURS = (1.0, 30.0)  # shipped within ~a day
+DELIVER_DAYS = (1.5, 6.0)  # delivered 2-6 days after the order
+LOST_SHARE = 0.005  # shipped, never delivered
 # Half the sign-ups buy right away (that is why they signed up); the rest only through the
 # rate process, so customers with low rates and short lives never buy or buy once.
 P_IMMEDIATE_FIRST = 0.55
@@ -30,7 +41,10 @@ class Orders:
     channel: np.ndarray  # index into ORDER_CHANNELS
     country: np.ndarray  # customer's country when ordering
     currency: np.ndarray  # index into seeds.currencies
-    status: np.ndarray  # index into STATUSES
+    status: np.ndarray  # index into STATUSES: the status as of the end date
+    shipped_at: np.ndarray  # NEVER unless shipped by the end date
+    delivered_at: np.ndarray  # NEVER unless delivered by the end date
+    cancelled_at: np.ndarray  # NEVER unless cancelled by the end date
 
     @property
     def n(self) -> int:
@@ -86,7 +100,7 @@ def make_orders(world: World, cust: Customers, act: Activity) -> tuple[Orders, n
         channel=channel,
         country=country,
         currency=world.seeds.country_currency[country],
-        status=_status(rng, ordered_at, end),
+        **_status_changes(world.rng("orders/status"), ordered_at, end),
     )
     return orders, rate
 
@@ -108,12 +122,45 @@ def _calibrate(rate_raw: np.ndarray, act: Activity, exposure: np.ndarray,
     return np.minimum(rate_raw * hi, MAX_RATE_PER_DAY)
 
 
-def _status(rng: np.random.Generator, ordered_at: np.ndarray, end_us: int) -> np.ndarray:
-    """Status as of the end date: recent orders are still placed or on their way."""
-    age_h = (end_us - ordered_at) / US_PER_HOUR
-    p_shipped = np.clip(age_h / 30.0, 0.0, 1.0)  # shipped (or later) within ~a day
-    p_delivered = np.clip((age_h / 24.0 - 1.5) / 4.5, 0.0, 0.995)  # delivered after 2-6 days
-    u = rng.random(len(ordered_at))
-    status = np.where(u < p_delivered, 2, np.where(u < p_shipped, 1, 0))
-    cancelled = rng.random(len(ordered_at)) < CANCEL_RATE
-    return np.where(cancelled, 3, status)
+def _status_changes(rng: np.random.Generator, ordered_at: np.ndarray,
+                    end_us: int) -> dict[str, np.ndarray]:
+    """When each order ships, is delivered or is cancelled; NEVER for what has not happened by
+    the end date. A cancelled order never ships (it is cancelled before it leaves the warehouse)."""
+    n = len(ordered_at)
+    hours = US_PER_HOUR
+    cancelled = rng.random(n) < CANCEL_RATE
+    quick = rng.random(n) < CANCEL_SAME_DAY_SHARE
+    cancel_after = np.where(
+        quick,
+        (rng.exponential(CANCEL_QUICK_MEAN_H, n) + 0.1) * hours,
+        rng.uniform(*CANCEL_LATE_DAYS, n) * 24 * hours,
+    ).astype(np.int64)
+    ship_after = (rng.uniform(*SHIP_HOURS, n) * hours).astype(np.int64)
+    deliver_after = (rng.uniform(*DELIVER_DAYS, n) * 24 * hours).astype(np.int64)
+    lost = rng.random(n) < LOST_SHARE
+
+    def by_end(happens: np.ndarray, at: np.ndarray) -> np.ndarray:
+        return np.where(happens & (at <= end_us), at, NEVER)
+
+    cancelled_at = by_end(cancelled, ordered_at + cancel_after)
+    shipped_at = by_end(~cancelled, ordered_at + ship_after)
+    delivered_at = by_end(~cancelled & ~lost & (shipped_at != NEVER), ordered_at + deliver_after)
+    status = np.select(
+        [cancelled_at != NEVER, delivered_at != NEVER, shipped_at != NEVER],
+        [CANCELLED, DELIVERED, SHIPPED],
+        PLACED,
+    )
+    return {"status": status, "shipped_at": shipped_at, "delivered_at": delivered_at,
+            "cancelled_at": cancelled_at}
+
+
+def status_versions(orders: Orders) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The order feed's change stream: (order index, status, updated_at) of every status an
+    order reached by the end date, the placement first (updated_at = ordered_at)."""
+    parts = [(np.arange(orders.n), np.full(orders.n, PLACED), orders.ordered_at)]
+    for status, at in ((SHIPPED, orders.shipped_at), (DELIVERED, orders.delivered_at),
+                       (CANCELLED, orders.cancelled_at)):
+        which = np.flatnonzero(at != NEVER)
+        parts.append((which, np.full(len(which), status), at[which]))
+    order, status, updated_at = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return order, status, updated_at

@@ -17,7 +17,7 @@ from .cdc import make_versions
 from .config import DEFAULT_END_DATE, DEFAULT_SCALE, DEFAULT_SEED, TABLES, get_scale
 from .customers import make_customers
 from .loading import loaded_at
-from .orders import make_orders
+from .orders import make_orders, status_versions
 from .pricing import CODES, price
 from .products import ProductSampler, make_products
 from .returns import make_returns
@@ -27,7 +27,8 @@ from .sessions import make_sessions
 from .world import World
 
 log = logging.getLogger(__name__)
-GENERATOR_VERSION = 1  # bump when the same seed would produce different data
+GENERATOR_VERSION = 2  # bump when the same seed would produce different data
+# 2: orders are a change stream (one row per status, `updated_at`), not one row per order
 
 
 class OutputExistsError(FileExistsError):
@@ -65,8 +66,11 @@ def build_tables(world: World) -> dict[str, pa.Table]:
     lines = make_lines(world, cust, orders, products, sampler)
     money = price(world, cust, orders, lines, products)
     order_loaded = land("orders", orders.ordered_at)
+    # Each status change lands when it happens (its own stream: the placements land as before).
+    changed_at = status_versions(orders)[2][orders.n:]
     out["orders"] = tables.orders_table(world, cust, orders, money.shipping, money.tax,
-                                        money.discount_code, CODES, order_loaded)
+                                        money.discount_code, CODES, order_loaded,
+                                        land("orders/status", changed_at))
     # Lines arrive with their order header.
     out["order_items"] = tables.order_items_table(
         lines.order, lines.line_number, products.id[lines.product], lines.quantity,

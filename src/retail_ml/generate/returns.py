@@ -11,7 +11,7 @@ from .customers import Customers
 from .orders import STATUSES, Orders
 from .pricing import Money
 from .products import Products
-from .world import US_PER_DAY, World
+from .world import US_PER_DAY, US_PER_HOUR, World
 
 RETURN_RATE = {
     "apparel": 0.20, "beauty": 0.04, "electronics": 0.09, "grocery": 0.01, "home": 0.06,
@@ -49,6 +49,8 @@ def make_returns(world: World, cust: Customers, orders: Orders, lines: Lines,
     p = np.minimum(p * TARGET_RETURN_RATE / p[live].mean(), 0.9)
     days = MIN_DAYS + np.minimum(rng.gamma(2.0, 4.0, lines.n), MAX_DAYS - MIN_DAYS)
     returned_at = orders.ordered_at[lines.order] + (days * US_PER_DAY).astype(np.int64)
+    # Nothing comes back before it was delivered.
+    returned_at = np.maximum(returned_at, orders.delivered_at[lines.order] + US_PER_HOUR)
     chosen = (
         (rng.random(lines.n) < p)
         & (status == STATUSES.index("delivered"))

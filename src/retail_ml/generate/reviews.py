@@ -11,7 +11,7 @@ from .customers import Customers
 from .orders import STATUSES, Orders
 from .products import Products
 from .returns import Returns
-from .world import US_PER_DAY, World
+from .world import US_PER_DAY, US_PER_HOUR, World
 
 TEXTS = {
     1: ("Very disappointed.", "Broke after a week.", "Not as described, sent it back.",
@@ -59,6 +59,7 @@ def make_reviews(world: World, cust: Customers, orders: Orders, lines: Lines,
     p = cust.review_prop[customer] * np.where(returned, RETURNED_REVIEW_BOOST, 1.0)
     days = 4.0 + rng.gamma(1.5, 5.0, lines.n)
     created = orders.ordered_at[lines.order] + (days * US_PER_DAY).astype(np.int64)
+    created = np.maximum(created, orders.delivered_at[lines.order] + US_PER_HOUR)  # after delivery
     after_return = returned_at + (rng.uniform(0.1, 3.0, lines.n) * US_PER_DAY).astype(np.int64)
     created = np.where(returned, np.maximum(created, after_return), created)
     chosen = delivered & (rng.random(lines.n) < p) & (created <= world.end_max_us)

@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from .cdc import CustomerVersions, names_and_emails
 from .customers import SIGNUP_CHANNELS, Customers
-from .orders import ORDER_CHANNELS, STATUSES, Orders
+from .orders import ORDER_CHANNELS, STATUSES, Orders, status_versions
 from .products import Products
 from .reviews import Reviews, review_texts
 from .sessions import Sessions
@@ -30,7 +30,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("id", pa.int64()), ("customer_id", pa.int64()), ("ordered_at", TS),
         ("channel", pa.string()), ("status", pa.string()), ("currency", pa.string()),
         ("shipping_amount", pa.float64()), ("tax_amount", pa.float64()),
-        ("discount_code", pa.string()), ("_loaded_at", TS),
+        ("discount_code", pa.string()), ("updated_at", TS), ("_loaded_at", TS),
     ]),
     "order_items": pa.schema([
         ("order_id", pa.int64()), ("line_number", pa.int32()), ("product_id", pa.int64()),
@@ -57,7 +57,7 @@ SCHEMAS: dict[str, pa.Schema] = {
 KEYS: dict[str, tuple[str, ...]] = {
     "customers": ("id", "updated_at"),
     "products": ("id",),
-    "orders": ("id",),
+    "orders": ("id", "updated_at"),
     "order_items": ("order_id", "line_number"),
     "returns": ("id",),
     "reviews": ("id",),
@@ -110,15 +110,21 @@ def products_table(world: World, products: Products) -> pa.Table:
 
 def orders_table(world: World, cust: Customers, orders: Orders, shipping: np.ndarray,
                  tax: np.ndarray, code: np.ndarray, codes: tuple[str, ...],
-                 loaded: np.ndarray) -> pa.Table:
+                 placed_loaded: np.ndarray, changes_loaded: np.ndarray) -> pa.Table:
+    """The order feed as a change stream: one row per status an order reached (the placement,
+    then each change), every row the whole header with that status and its `updated_at`.
+    `placed_loaded` lands the placements, `changes_loaded` the later versions (in the order of
+    `status_versions`)."""
+    order, status, updated_at = status_versions(orders)
     return _table("orders", {
-        "id": np.arange(1, orders.n + 1, dtype=np.int64),
-        "customer_id": cust.id[orders.customer], "ordered_at": ts(orders.ordered_at),
-        "channel": labels(orders.channel, ORDER_CHANNELS),
-        "status": labels(orders.status, STATUSES),
-        "currency": labels(orders.currency, world.seeds.currencies),
-        "shipping_amount": shipping, "tax_amount": tax,
-        "discount_code": labels(code, codes), "_loaded_at": ts(loaded),
+        "id": order + 1,
+        "customer_id": cust.id[orders.customer[order]], "ordered_at": ts(orders.ordered_at[order]),
+        "channel": labels(orders.channel[order], ORDER_CHANNELS),
+        "status": labels(status, STATUSES),
+        "currency": labels(orders.currency[order], world.seeds.currencies),
+        "shipping_amount": shipping[order], "tax_amount": tax[order],
+        "discount_code": labels(code[order], codes), "updated_at": ts(updated_at),
+        "_loaded_at": ts(np.concatenate([placed_loaded, changes_loaded])),
     })  # fmt: skip
 
 
