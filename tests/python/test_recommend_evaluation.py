@@ -183,11 +183,13 @@ def shop_lines(seed: int = 0) -> pd.DataFrame:
                 products.add(int(rng.integers(1, 3)))  # coffee
             for p in sorted(products):
                 late = int(rng.random() < 0.1)  # some lines land the day after
-                rows.append((customer, order_id, p, day, day + timedelta(days=late)))
+                rows.append((customer, order_id, p, day, day + timedelta(days=late), None))
             previous = product
             day += timedelta(days=int(rng.integers(6, 18)))
     return pd.DataFrame(
-        rows, columns=["customer_id", "order_id", "product_id", "order_date", "known_date"]
+        rows,
+        columns=["customer_id", "order_id", "product_id", "order_date", "known_date",
+                 "retracted_date"],
     )
 
 
@@ -317,6 +319,7 @@ def test_no_line_known_after_a_cutoff_reaches_its_window(shop, metrics):
             "order_date": [cutoff] + [cutoff + timedelta(days=1)] * 59 + [
                 cutoff + timedelta(days=1)] * 60,
             "known_date": [cutoff + timedelta(days=1)] * 120,
+            "retracted_date": [None] * 120,
         }
     )
     with_extra = {**shop, "lines": pd.concat([shop["lines"], extra], ignore_index=True)}
@@ -339,7 +342,8 @@ def test_unlaunched_products_are_never_recommended_in_a_window(shop):
         customers = shop["customers"][shop["customers"]["as_of_date"] == cutoff]
         # Make 18 the shop's best seller before it launched: still never recommended.
         hype = pd.DataFrame({"customer_id": range(1, 31), "order_id": range(800_001, 800_031),
-                             "product_id": 18, "order_date": cutoff, "known_date": cutoff})
+                             "product_id": 18, "order_date": cutoff, "known_date": cutoff,
+                             "retracted_date": None})
         lines = order_lines_as_of(pd.concat([shop["lines"], hype], ignore_index=True), cutoff)
         for method in ("blend", "popularity", "buy_again", "copurchase"):
             recs = recommend_from_lines(

@@ -65,6 +65,8 @@ def order_lines() -> pd.DataFrame:
             # Order 12 was placed on the as-of date but landed the day after: not known yet.
             "known_date": [date(2026, 6, 1), date(2026, 6, 20), date(2026, 5, 2),
                            date(2026, 5, 2), date(2026, 7, 1)],
+            # Order 11 is cancelled; the cancellation lands on 2026-07-03.
+            "retracted_date": [None, date(2026, 7, 3), None, None, None],
         }
     )
 
@@ -79,6 +81,13 @@ def test_order_lines_as_of_keeps_the_lines_known_by_the_end_of_the_day():
         order_lines_as_of(pd.concat([order_lines(), order_lines()]), AS_OF)
     with pytest.raises(ValueError, match="known_date"):
         order_lines_as_of(order_lines().drop(columns="known_date"), AS_OF)
+
+
+def test_a_cancelled_order_counts_until_its_cancellation_is_known():
+    """The engine's retraction rule: known <= D < retracted_date."""
+    assert 11 in order_lines_as_of(order_lines(), date(2026, 7, 2))["order_id"].tolist()
+    assert 11 not in order_lines_as_of(order_lines(), date(2026, 7, 3))["order_id"].tolist()
+    assert len(order_lines_as_of(order_lines(), date(2026, 7, 3))) == 4
 
 
 def test_purchase_history_counts_orders_and_keeps_the_last_date():

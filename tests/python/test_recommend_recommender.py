@@ -61,7 +61,7 @@ def line(customer: int, product: int, day: date, order: int | None = None) -> di
     ``order`` says otherwise; known the day it was placed."""
     order_id = order if order is not None else customer * 100_000 + day.toordinal() % 100_000
     return {"customer_id": customer, "order_id": order_id, "product_id": product,
-            "order_date": day, "known_date": day}
+            "order_date": day, "known_date": day, "retracted_date": None}
 
 
 def customers_frame(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
@@ -69,7 +69,8 @@ def customers_frame(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
 
 
 def lines_frame(rows: list[dict]) -> pd.DataFrame:
-    columns = ["customer_id", "order_id", "product_id", "order_date", "known_date"]
+    columns = ["customer_id", "order_id", "product_id", "order_date", "known_date",
+               "retracted_date"]
     return pd.DataFrame(rows, columns=columns).drop_duplicates(["order_id", "product_id"])
 
 

@@ -112,9 +112,10 @@ def test_recommender_inputs_are_point_in_time(built_warehouse):
             """
             with expected as (
                 select customer_id, order_id, product_id, min(order_date) as order_date,
-                    min(greatest(cast(known_at as date), order_date)) as known_date
+                    min(greatest(cast(known_at as date), order_date)) as known_date,
+                    min(greatest(cast(cancellation_known_at as date), cast(cancelled_at as date)))
+                        as retracted_date
                 from int_order_lines_netted
-                where not is_cancelled
                 group by all
             )
             select count(*) from (

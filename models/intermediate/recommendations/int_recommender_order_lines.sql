@@ -1,7 +1,9 @@
--- One row per customer, order and product of a non-cancelled order: the recommender's purchase
--- history with the day each line became known (pit_known_date). The recommender keeps the lines
--- known by the end of its as-of date (serving day or a backtest cutoff), so every date it needs
--- reads the same rows and no date's history can see a line that landed later.
+-- One row per customer, order and product: the recommender's purchase history with the day each
+-- line became known (pit_known_date) and, for an order later cancelled, the day its cancellation
+-- became known (retracted_date, the engine's rule). The recommender keeps the lines known by the
+-- end of its as-of date and not yet retracted by then (serving day or a backtest cutoff), so
+-- every date reads the same rows and no date's history sees a line or a cancellation that
+-- landed later.
 with
 
 order_lines as (
@@ -14,9 +16,11 @@ final as (
         order_id,
         product_id,
         min(order_date) as order_date,
-        min({{ pit_known_date('known_at', 'order_date') }}) as known_date
+        min({{ pit_known_date('known_at', 'order_date') }}) as known_date,
+        min(
+            {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }}
+        ) as retracted_date
     from order_lines
-    where not is_cancelled
     group by customer_id, order_id, product_id
 )
 

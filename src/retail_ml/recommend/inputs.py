@@ -3,9 +3,10 @@
 Nothing here decides when a row became known: the SQL models do, once
 (``models/intermediate/recommendations/``):
 
-* ``int_recommender_order_lines``: customer × order × product of every non-cancelled order,
-  with the day the line became known (pit_known_date); the history as of a date is the lines
-  known by its end (:func:`order_lines_as_of`);
+* ``int_recommender_order_lines``: customer × order × product, with the day the line became
+  known (pit_known_date) and the day its cancellation became known (``retracted_date``); the
+  history as of a date is the lines known and not retracted by its end
+  (:func:`order_lines_as_of`);
 * ``int_product_catalogue_requested``: product × as-of date (the serving day and the backtest
   cutoffs), every staged product with its repurchase flag and whether it is on sale that day;
 * ``int_recommender_backtest_windows``, ``int_recommender_evaluation_customers`` and
@@ -41,6 +42,7 @@ ORDER_LINE_COLUMNS: tuple[str, ...] = (
     "product_id",
     "order_date",
     "known_date",
+    "retracted_date",
 )
 #: Columns of the customers to recommend for (feat_customer_serving or a dated version).
 CUSTOMER_COLUMNS: tuple[str, ...] = ("customer_id", "country_code", "signup_channel")
@@ -148,7 +150,8 @@ def order_lines_as_of(lines: pd.DataFrame, as_of: date) -> pd.DataFrame:
     Args:
         lines: int_recommender_order_lines (``ORDER_LINE_COLUMNS``); may be empty.
         as_of: The as-of date: lines with ``known_date <= as_of`` are kept (``known_date`` is
-            never before ``order_date``, so no later order is kept either).
+            never before ``order_date``, so no later order is kept either), unless their
+            order's cancellation was known by then (``retracted_date <= as_of``).
 
     Returns:
         ``customer_id``, ``order_id``, ``product_id``, ``order_date`` (``datetime64[D]``), in
@@ -160,7 +163,9 @@ def order_lines_as_of(lines: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """
     require_columns(lines, ORDER_LINE_COLUMNS, "order lines")
     day = as_day(as_of)
-    known = as_days(lines["known_date"]) <= day
+    retracted = as_days(lines["retracted_date"])
+    # NaT (never cancelled) compares False: the line stays.
+    known = (as_days(lines["known_date"]) <= day) & ~(retracted <= day)
     kept = lines.loc[known]
     require_unique(kept, ["order_id", "product_id"], "order lines")
     typed = pd.DataFrame(
