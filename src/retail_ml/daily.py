@@ -1,0 +1,180 @@
+"""`make daily` and `make refresh`: land what arrived, build incrementally, publish if green.
+
+    python -m retail_ml.daily daily --db warehouse/retail_ml.duckdb --raw-dir data/raw -- <dbt args>
+    python -m retail_ml.daily refresh --db warehouse/retail_ml.duckdb --raw-dir data/raw --hours 1
+
+daily (once a day, after midnight):
+  1. takes the build lock (one writer at a time, as `make build`);
+  2. lands the next day's files (retail_ml.landing; `--no-land` when files land by themselves);
+  3. checks the raw files against the contract (footers) and the sources' freshness at the
+     landing clock: a stale source warns; one past its `error_after` stops the run with one
+     `DAILY RUN STOPPED:` line, before dbt;
+  4. `dbt build`: the incremental models (staging's base tables) process only the files landed
+     since the last run and the rows they affect; the ML registry trains only when the training
+     data changed (its fingerprint is a new version); everything else is rebuilt;
+  5. drops dbt's scratch relations, publishes when fully green, and records the landing it
+     built (`<db>.landing.json`). The first run on a landing zone that the warehouse has not
+     been built from (a fresh `make build` from the generator's files, or a re-initialised
+     landing zone) is a full refresh.
+refresh (intraday, e.g. hourly):
+  the same with the next `--hours` of files and `dbt build --selector intraday_refresh`
+  (selectors.yml): staging, the feature layer, serving, scores and recommendations; the
+  training, the registry and the monitoring marts wait for the daily run. Published on top of
+  the last green daily run (required: a refresh never publishes over a failed daily run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from retail_ml import landing
+from retail_ml.build import EX_TEMPFAIL, WarehouseBusy, acquire_build_lock, check_writable, run_dbt
+from retail_ml.freshness import check_freshness
+from retail_ml.publish import cleanup_scratch_relations, default_published_dir, publish_or_explain
+from retail_ml.raw_contract import check_landing_zone
+
+EX_STALE = 3
+REFRESH_SELECTOR = "intraday_refresh"
+
+
+def built_marker(db_path: Path) -> Path:
+    """What the warehouse was last built from, written after every green daily run."""
+    return db_path.with_name(db_path.name + ".landing.json")
+
+
+def landing_identity(raw_dir: Path) -> dict | None:
+    manifest_path = raw_dir / "_manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    state = landing.read_state(raw_dir)
+    return {"landed_from": manifest.get("landed_from"), "seed": manifest.get("seed"),
+            "scale": manifest.get("scale"),
+            "future_dir": str(state.future_dir) if state else None}
+
+
+def read_marker(db_path: Path) -> dict | None:
+    path = built_marker(db_path)
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_marker(db_path: Path, raw_dir: Path, green: bool) -> None:
+    """`green`: the last daily run on this landing zone was published (a refresh may publish
+    on top of it). The identity decides whether the next daily run must be a full refresh."""
+    state = landing.read_state(raw_dir)
+    data = {"identity": landing_identity(raw_dir), "green": green,
+            "landed_through": state.landed_through.isoformat() if state else None,
+            "written_at": datetime.now(UTC).isoformat()}
+    tmp = built_marker(db_path).with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, built_marker(db_path))
+
+
+def dbt_parse(dbt_args: list[str], env: dict[str, str]) -> dict:
+    """The manifest of the project as it is now (partial parsing keeps this to seconds)."""
+    dbt = Path(sys.executable).with_name("dbt")
+    completed = subprocess.run([str(dbt), "parse", *dbt_args], env=env,  # noqa: S603
+                               capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        sys.stdout.write(completed.stdout + completed.stderr)
+        raise SystemExit(completed.returncode)
+    target = Path(dbt_args[dbt_args.index("--target-path") + 1])
+    return json.loads((target / "manifest.json").read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["daily", "refresh"])
+    parser.add_argument("--db", type=Path,
+                        default=Path(os.environ.get("RETAIL_ML_DB_PATH",
+                                                    "warehouse/retail_ml.duckdb")))
+    parser.add_argument("--raw-dir", type=Path,
+                        default=Path(os.environ.get("RETAIL_ML_RAW_DIR", "data/raw")))
+    parser.add_argument("--target-path", type=Path, default=Path("target"))
+    parser.add_argument("--published-dir", type=Path, default=None)
+    parser.add_argument("--hours", type=float, default=1.0, help="refresh: hours to land")
+    parser.add_argument("--no-land", action="store_true",
+                        help="build what is in the landing zone; land nothing")
+    parser.epilog = "Arguments after `--` are passed to dbt."
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ours, dbt_args = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv \
+        else (argv, [])
+    args = parser.parse_args(ours)
+    what = "DAILY RUN" if args.mode == "daily" else "REFRESH"
+    dbt_args = [*dbt_args, "--target-path", str(args.target_path)]
+    published_dir = args.published_dir or default_published_dir(args.db)
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = acquire_build_lock(args.db)
+        check_writable(args.db)
+    except WarehouseBusy as busy:
+        print(f"{what} NOT STARTED: {busy}")
+        return EX_TEMPFAIL
+    with lock:
+        env = {**os.environ, "RETAIL_ML_DB_PATH": str(args.db),
+               "RETAIL_ML_RAW_DIR": str(args.raw_dir)}
+        state = landing.read_state(args.raw_dir)
+        if not args.no_land:
+            if state is None:
+                print(f"{what} NOT STARTED: {args.raw_dir} is not a simulated landing zone; "
+                      "run `make landing-init` (or pass --no-land for a real one)")
+                return 2
+            until = (landing.next_day_end(state) if args.mode == "daily"
+                     else state.landed_through + landing.timedelta(hours=args.hours))
+            rows = landing.land_until(args.raw_dir, until)
+            state = landing.read_state(args.raw_dir)
+            print(f"landed through {until.isoformat()}: "
+                  + (", ".join(f"{t} {n}" for t, n in rows.items() if n) or "no rows"))
+        clock = state.landed_through if state else datetime.now(UTC)
+
+        preflight = check_landing_zone(args.raw_dir)
+        if not preflight.ok:
+            print(f"{what} STOPPED: raw data pre-flight failed: {preflight.errors[0]} "
+                  f"({len(preflight.errors)} problem(s)); dbt was not run")
+            return 2
+        verdicts = check_freshness(args.raw_dir, dbt_parse(dbt_args, env), clock)
+        for verdict in verdicts:
+            if verdict.status == "warn":
+                print(f"WARNING {verdict.line(clock)}")
+        errors = [v for v in verdicts if v.status == "error"]
+        if errors:
+            print(f"{what} STOPPED: {errors[0].line(clock)}; dbt was not run, nothing published")
+            return EX_STALE
+
+        marker = read_marker(args.db)
+        fresh_start = (marker is None or marker["identity"] != landing_identity(args.raw_dir)
+                       or not args.db.exists())
+        if args.mode == "refresh":
+            if fresh_start or not marker["green"]:
+                print(f"{what} NOT STARTED: the warehouse has no green daily run on this "
+                      "landing zone; run `make daily` first")
+                return 2
+            command = ["--selector", REFRESH_SELECTOR, *dbt_args]
+        else:
+            command = [*(["--full-refresh"] if fresh_start else []), *dbt_args]
+            if fresh_start:
+                print("first daily run on this landing zone: full refresh")
+            if not fresh_start:  # green again only after this build is published
+                write_marker(args.db, args.raw_dir, green=False)
+        returncode, hit_lock = run_dbt(command, env)
+        dropped = cleanup_scratch_relations(args.db) if args.db.exists() else []
+        if dropped:
+            print(f"Dropped {len(dropped)} leftover dbt scratch relation(s): {', '.join(dropped)}")
+        if hit_lock or returncode != 0:
+            print(f"NOT PUBLISHED: dbt build failed (exit {returncode}); {published_dir} still "
+                  "holds the last green build.")
+            return returncode or EX_TEMPFAIL
+        published = publish_or_explain(args.db, args.target_path, published_dir,
+                                       require_all_built=args.mode == "daily")
+        if published == 0 and args.mode == "daily":
+            write_marker(args.db, args.raw_dir, green=True)
+        return published
+
+
+if __name__ == "__main__":
+    sys.exit(main())
