@@ -12,10 +12,10 @@ daily (once a day, after midnight):
   4. `dbt build`: the incremental models (staging's base tables) process only the files landed
      since the last run and the rows they affect; the ML registry trains only when the training
      data changed (its fingerprint is a new version); everything else is rebuilt;
-  5. drops dbt's scratch relations, publishes when fully green, and records the landing it
-     built (`<db>.landing.json`). The first run on a landing zone that the warehouse has not
-     been built from (a fresh `make build` from the generator's files, or a re-initialised
-     landing zone) is a full refresh.
+  5. drops dbt's scratch relations, publishes when fully green, and records what it built
+     from (retail_ml.warehouse_state). The first run on a landing zone the warehouse was not
+     built from (the generator's files of `make build`, a re-initialised landing zone) or
+     with another PII key is a full refresh.
 refresh (intraday, e.g. hourly):
   the same with the next `--hours` of files and `dbt build --selector intraday_refresh`
   (selectors.yml): staging, the feature layer, serving, scores and recommendations; the
@@ -33,7 +33,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from retail_ml import landing
+from retail_ml import landing, warehouse_state
 from retail_ml.build import EX_TEMPFAIL, WarehouseBusy, acquire_build_lock, check_writable, run_dbt
 from retail_ml.freshness import check_freshness
 from retail_ml.publish import cleanup_scratch_relations, default_published_dir, publish_or_explain
@@ -41,37 +41,6 @@ from retail_ml.raw_contract import check_landing_zone
 
 EX_STALE = 3
 REFRESH_SELECTOR = "intraday_refresh"
-
-
-def built_marker(db_path: Path) -> Path:
-    """What the warehouse was last built from, written after every green daily run."""
-    return db_path.with_name(db_path.name + ".landing.json")
-
-
-def landing_identity(raw_dir: Path) -> dict | None:
-    manifest_path = raw_dir / "_manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    state = landing.read_state(raw_dir)
-    return {"landed_from": manifest.get("landed_from"), "seed": manifest.get("seed"),
-            "scale": manifest.get("scale"),
-            "future_dir": str(state.future_dir) if state else None}
-
-
-def read_marker(db_path: Path) -> dict | None:
-    path = built_marker(db_path)
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def write_marker(db_path: Path, raw_dir: Path, green: bool) -> None:
-    """`green`: the last daily run on this landing zone was published (a refresh may publish
-    on top of it). The identity decides whether the next daily run must be a full refresh."""
-    state = landing.read_state(raw_dir)
-    data = {"identity": landing_identity(raw_dir), "green": green,
-            "landed_through": state.landed_through.isoformat() if state else None,
-            "written_at": datetime.now(UTC).isoformat()}
-    tmp = built_marker(db_path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, built_marker(db_path))
 
 
 def dbt_parse(dbt_args: list[str], env: dict[str, str]) -> dict:
@@ -146,11 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{what} STOPPED: {errors[0].line(clock)}; dbt was not run, nothing published")
             return EX_STALE
 
-        marker = read_marker(args.db)
-        fresh_start = (marker is None or marker["identity"] != landing_identity(args.raw_dir)
-                       or not args.db.exists())
+        fresh_start = warehouse_state.needs_full_refresh(args.db, args.raw_dir)
         if args.mode == "refresh":
-            if fresh_start or not marker["green"]:
+            if fresh_start or not (warehouse_state.read_state(args.db) or {}).get("green"):
                 print(f"{what} NOT STARTED: the warehouse has no green daily run on this "
                       "landing zone; run `make daily` first")
                 return 2
@@ -158,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             command = [*(["--full-refresh"] if fresh_start else []), *dbt_args]
             if fresh_start:
-                print("first daily run on this landing zone: full refresh")
-            if not fresh_start:  # green again only after this build is published
-                write_marker(args.db, args.raw_dir, green=False)
+                print("first daily run on this landing zone (or a new PII key): full refresh")
+            else:  # green again only after this build is published
+                warehouse_state.write_state(args.db, args.raw_dir, green=False)
         returncode, hit_lock = run_dbt(command, env)
         dropped = cleanup_scratch_relations(args.db) if args.db.exists() else []
         if dropped:
@@ -172,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         published = publish_or_explain(args.db, args.target_path, published_dir,
                                        require_all_built=args.mode == "daily")
         if published == 0 and args.mode == "daily":
-            write_marker(args.db, args.raw_dir, green=True)
+            warehouse_state.write_state(args.db, args.raw_dir, green=True)
         return published
 
 
