@@ -30,7 +30,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from retail_ml import landing, warehouse_state
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                       "run `make landing-init` (or pass --no-land for a real one)")
                 return 2
             until = (landing.next_day_end(state) if args.mode == "daily"
-                     else state.landed_through + landing.timedelta(hours=args.hours))
+                     else state.landed_through + timedelta(hours=args.hours))
             rows = landing.land_until(args.raw_dir, until)
             state = landing.read_state(args.raw_dir)
             print(f"landed through {until.isoformat()}: "

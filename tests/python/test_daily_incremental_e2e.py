@@ -112,13 +112,16 @@ def run_daily(seq: Sequence, mode: str, *args: str, kill_at: re.Pattern | None =
 def scored_new_customers(seq: Sequence) -> tuple[int, int, int]:
     """Customers staged with a signup on the day being landed (hours ago): how many, how many
     the published copy scores, and how many it gives 10 recommendations."""
-    day = END_DATE + timedelta(days=1)
+    state = landing.read_state(seq.raw_dir)
+    assert state is not None and state.landed_through.hour > 0  # in the middle of a day
+    day = state.landed_through.date()
     con = duckdb.connect()
-    con.execute(f"attach '{seq.db_path}' as private (read_only)")
+    # Under its own name (warehouse): the staging views name their tables with it.
+    con.execute(f"attach '{seq.db_path}' as warehouse (read_only)")
     con.execute(f"attach '{seq.published_dir / 'retail_ml.duckdb'}' as published (read_only)")
     row = con.execute(
         "with new as ("
-        "    select distinct customer_id from private.main.stg_shop__customers"
+        "    select distinct customer_id from warehouse.main.stg_shop__customers"
         "    where cast(signup_at as date) = ?"
         "), recs as ("
         "    select customer_id, count(*) as n from published.main.ml_product_recommendations"
