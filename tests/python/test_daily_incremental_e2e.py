@@ -71,14 +71,18 @@ class Sequence:
     intraday_new_customers: tuple[int, int, int] = (0, 0, 0)
 
 
+# The sequence and the reference sign models with the same key (the signature is compared).
+SIGNING_KEY = {"RETAIL_ML_MODEL_SIGNING_KEY": "retail-ml-tests-only-model-signing-key-0123"}
+
+
 def _env(work: Path, raw_dir: Path, db_path: Path, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "RETAIL_ML_RAW_DIR": str(raw_dir),
         "RETAIL_ML_DB_PATH": str(db_path),
         "RETAIL_ML_TARGET": "ci",
-        "RETAIL_ML_MODEL_SIGNING_KEY": "retail-ml-tests-only-model-signing-key-0123",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **SIGNING_KEY,
         **extra,
     }
 
@@ -186,18 +190,20 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Sequence:
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    saved = os.environ.get("RETAIL_ML_MEMORY_LIMIT")
-    os.environ["RETAIL_ML_MEMORY_LIMIT"] = SMALL_MEMORY_LIMIT
+    settings = {"RETAIL_ML_MEMORY_LIMIT": SMALL_MEMORY_LIMIT, **SIGNING_KEY}
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         reference = run_dbt(["build"], raw_dir=seq.raw_dir, db_path=seq.reference_db,
                             work_dir=work / "reference")
     finally:
         done.set()
         watcher.join()
-        if saved is None:
-            os.environ.pop("RETAIL_ML_MEMORY_LIMIT")
-        else:
-            os.environ["RETAIL_ML_MEMORY_LIMIT"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name)
+            else:
+                os.environ[name] = value
     seq.outputs["reference"] = reference.output
     assert reference.returncode == 0 and not reference.failures(), reference.output[-4000:]
     return seq
