@@ -43,9 +43,31 @@ EX_STALE = 3
 REFRESH_SELECTOR = "intraday_refresh"
 
 
+# The dbt arguments `dbt parse` takes too (the others, e.g. --full-refresh, are build-only).
+PARSE_OPTIONS = {"--project-dir", "--profiles-dir", "--target-path", "--log-path", "--vars",
+                 "--target", "-t"}
+PARSE_FLAGS = {"--no-use-colors", "--use-colors"}
+
+
+def parse_args_of(dbt_args: list[str]) -> list[str]:
+    """The part of the build's dbt arguments that `dbt parse` accepts."""
+    kept, i = [], 0
+    while i < len(dbt_args):
+        arg = dbt_args[i]
+        if arg in PARSE_OPTIONS and i + 1 < len(dbt_args):
+            kept += [arg, dbt_args[i + 1]]
+            i += 2
+            continue
+        if arg in PARSE_FLAGS or arg.split("=", 1)[0] in PARSE_OPTIONS:
+            kept.append(arg)
+        i += 1
+    return kept
+
+
 def dbt_parse(dbt_args: list[str], env: dict[str, str]) -> dict:
     """The manifest of the project as it is now (partial parsing keeps this to seconds)."""
     dbt = Path(sys.executable).with_name("dbt")
+    dbt_args = parse_args_of(dbt_args)
     completed = subprocess.run([str(dbt), "parse", *dbt_args], env=env,  # noqa: S603
                                capture_output=True, text=True, check=False)
     if completed.returncode != 0:

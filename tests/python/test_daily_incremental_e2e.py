@@ -47,7 +47,7 @@ LOG_TABLES = {
     # Not a log, but it carries the registry's training timestamp of the version it measures.
     "ml_model_metrics": "select * exclude (trained_at) from {t}",
 }
-SMALL_MEMORY_LIMIT = "300MB"
+SMALL_MEMORY_LIMIT = "100MB"
 KILL_POINTS = {  # where the daily run is SIGKILLed: a line of dbt's output
     "staging": re.compile(r"OK created sql incremental model main\.base_shop__orders\b"),
     "features": re.compile(r"OK created sql table model main\.int_customer_events_known\b"),

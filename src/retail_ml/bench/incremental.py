@@ -116,9 +116,6 @@ def bench_daily(scale: str, future_dir: Path, end_date: date, project_dir: Path,
                                                dbt_args=("--full-refresh",)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    daily_s = steps["daily_incremental"]["wall_s"]
-    full_s = steps["full_refresh_same_data"]["wall_s"]
-    refresh_s = steps["intraday_refresh"]["wall_s"]
     return {
         "kind": "daily", "scale": scale, "machine": machine_info(),
         "started_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
@@ -128,13 +125,26 @@ def bench_daily(scale: str, future_dir: Path, end_date: date, project_dir: Path,
         "memory_limit": os.environ.get("RETAIL_ML_MEMORY_LIMIT", "8GB"),
         "threads": int(os.environ.get("RETAIL_ML_THREADS", "2")),
         "steps": steps,
-        "targets": [
-            {"name": "daily_share_of_full_refresh", "value": round(daily_s / full_s, 3),
-             "threshold": DAILY_MAX_SHARE, "met": daily_s <= DAILY_MAX_SHARE * full_s},
-            {"name": "intraday_refresh_s", "value": refresh_s, "threshold": REFRESH_MAX_S,
-             "met": refresh_s <= REFRESH_MAX_S},
-        ],
+        "targets": daily_targets(steps),
     }
+
+
+def daily_targets(steps: dict[str, dict]) -> list[dict]:
+    """The daily run against a full refresh (the one of the same files, or else the first run:
+    one day fewer of two years), and the intraday refresh's wall time."""
+    full = steps.get("full_refresh_same_data", {})
+    comparator = "full_refresh_same_data"
+    if not full.get("ok"):
+        full, comparator = steps["first_run_full_refresh"], "first_run_full_refresh"
+    daily_s, full_s = steps["daily_incremental"]["wall_s"], full["wall_s"]
+    refresh_s = steps["intraday_refresh"]["wall_s"]
+    return [
+        {"name": "daily_share_of_full_refresh", "value": round(daily_s / full_s, 3),
+         "threshold": DAILY_MAX_SHARE, "met": daily_s <= DAILY_MAX_SHARE * full_s,
+         "compared_with": comparator},
+        {"name": "intraday_refresh_s", "value": refresh_s, "threshold": REFRESH_MAX_S,
+         "met": refresh_s <= REFRESH_MAX_S},
+    ]
 
 
 def _new_customers(raw: Path) -> int:
@@ -239,15 +249,20 @@ def render_daily(result: dict) -> str:
              f"DuckDB memory_limit {result.get('memory_limit')}, threads {result.get('threads')}.",
              "", "| run | wall | peak RSS | dbt steps (wall s) | landed |", "|---|---|---|---|---|"]
     for name, label in labels.items():
-        step = steps[name]
+        step = steps.get(name)
+        if step is None:
+            continue
         dbt_steps = ", ".join(f"{k} {v:g}" for k, v in step.get("dbt_steps", {}).items())
+        if not step.get("ok", True):
+            label += f" — **failed** (exit {step.get('returncode')})"
         lines.append(f"| {label} | {format_seconds(step['wall_s'])} | "
                      f"{format_bytes(step['peak_rss_bytes'])} | {dbt_steps} | "
                      f"{step.get('landed') or ''} |")
     lines += ["", "| target | value | threshold | verdict |", "|---|---|---|---|"]
     for target in result["targets"]:
-        lines.append(f"| {target['name']} | {target['value']} | {target['threshold']} | "
-                     f"{'met' if target['met'] else '**not met**'} |")
+        against = f" (vs {target['compared_with']})" if target.get("compared_with") else ""
+        lines.append(f"| {target['name']}{against} | {target['value']} | "
+                     f"{target['threshold']} | {'met' if target['met'] else '**not met**'} |")
     lines += ["", "Slowest nodes of the daily run:", ""]
     lines += [f"- {n['name']}: {n['execution_s']} s"
               for n in steps["daily_incremental"].get("slowest_nodes", [])]
@@ -267,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--scale", required=True)
     build.add_argument("--raw-dir", type=Path, required=True)
     sub.add_parser("scaling")
-    for command in (daily, build, sub.choices["scaling"]):
+    render = sub.add_parser("render", help="re-render bench_daily_<scale>.md from its JSON")
+    render.add_argument("--scale", required=True)
+    for command in (daily, build, sub.choices["scaling"], render):
         command.add_argument("--project-dir", type=Path, default=Path("."))
         command.add_argument("--out-dir", type=Path, default=None)
         command.add_argument("--work-dir", type=Path, default=None)
@@ -285,6 +302,14 @@ def main(argv: list[str] | None = None) -> int:
         (out_dir / f"bench_daily_{args.scale}.md").write_text(markdown)
         print(markdown)
         return 0 if all(s["ok"] for s in result["steps"].values()) else 1
+    if args.command == "render":
+        path = out_dir / f"bench_daily_{args.scale}.json"
+        result = json.loads(path.read_text())
+        result["targets"] = daily_targets(result["steps"])
+        path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        (out_dir / f"bench_daily_{args.scale}.md").write_text(render_daily(result))
+        print(render_daily(result))
+        return 0
     if args.command == "build":
         result = bench_build(args.scale, args.raw_dir.resolve(), project_dir, args.work_dir)
         (out_dir / f"bench_build_{args.scale}.json").write_text(
