@@ -187,9 +187,11 @@ def scaling_rows(bench_dir: Path) -> list[dict]:
         for name in (f"bench_build_{scale}.json", f"bench_{scale}.json"):
             data = _read_json(bench_dir / name)
             step = data.get("steps", {}).get("dbt_build")
-            if step and step.get("ok"):
+            if step:
                 events = sum((data.get("raw_rows") or {}).values())
-                rows.append({"scale": scale, "raw_rows": events, "build_s": step["wall_s"],
+                rows.append({"scale": scale, "raw_rows": events,
+                             "build_s": step["wall_s"] if step.get("ok") else None,
+                             "stopped_after_s": None if step.get("ok") else step["wall_s"],
                              "peak_rss_bytes": step["peak_rss_bytes"], "source": name,
                              "started_at": data.get("started_at")})
                 break
@@ -200,6 +202,11 @@ def render_scaling(rows: list[dict]) -> str:
     lines = ["| scale | raw rows (events) | whole `dbt build` | s per million rows | peak RSS |"
              " source |", "|---|---|---|---|---|---|"]
     for row in rows:
+        if row["build_s"] is None:
+            lines.append(f"| `{row['scale']}` | {row['raw_rows']:,} | did not complete "
+                         f"(stopped after {format_seconds(row['stopped_after_s'])}) | — | "
+                         f"{format_bytes(row['peak_rss_bytes'])} | {row['source']} |")
+            continue
         per_million = row["build_s"] / (row["raw_rows"] / 1e6) if row["raw_rows"] else None
         lines.append(f"| `{row['scale']}` | {row['raw_rows']:,} | "
                      f"{format_seconds(row['build_s'])} | "
@@ -214,6 +221,7 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    rows = [r for r in rows if r["build_s"] is not None]
     fig, ax = plt.subplots(figsize=(6, 4))
     xs = [r["raw_rows"] / 1e6 for r in rows]
     ys = [r["build_s"] / 60 for r in rows]
@@ -318,8 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if result["steps"]["dbt_build"]["ok"] else 1
     rows = scaling_rows(out_dir)
     markdown = "# Build time vs scale\n\n" + render_scaling(rows)
-    large = next((r for r in rows if r["scale"] == "large"), None)
-    xl = next((r for r in rows if r["scale"] == "xl"), None)
+    large = next((r for r in rows if r["scale"] == "large" and r["build_s"]), None)
+    xl = next((r for r in rows if r["scale"] == "xl" and r["build_s"]), None)
     if large and xl:
         factor = xl["build_s"] / large["build_s"]
         verdict = "met" if factor <= XL_MAX_FACTOR else "**not met**"
