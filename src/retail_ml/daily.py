@@ -73,7 +73,9 @@ def dbt_parse(dbt_args: list[str], env: dict[str, str]) -> dict:
     if completed.returncode != 0:
         sys.stdout.write(completed.stdout + completed.stderr)
         raise SystemExit(completed.returncode)
-    target = Path(dbt_args[dbt_args.index("--target-path") + 1])
+    # dbt takes the last --target-path given (the runner appends its own).
+    last = len(dbt_args) - 1 - dbt_args[::-1].index("--target-path")
+    target = Path(dbt_args[last + 1])
     return json.loads((target / "manifest.json").read_text())
 
 
