@@ -15,7 +15,7 @@ PUBLISHED_DIR ?= warehouse/published
 DBT := $(BIN)/dbt --no-use-colors
 DBT_ARGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv data data-force features build bench docs test lint governance lineage lock clean sql metrics recipes
+.PHONY: help venv data data-force features build landing-init daily refresh bench bench-daily bench-build docs test lint governance lineage lock clean sql metrics recipes
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -44,8 +44,34 @@ build: data ## Generate data if missing, check raw files, dbt build into the pri
 	$(BIN)/python -m retail_ml.raw_contract --raw-dir $(RETAIL_ML_RAW_DIR)
 	$(BIN)/python -m retail_ml.build --db $(RETAIL_ML_DB_PATH) --published-dir $(PUBLISHED_DIR) -- $(DBT_ARGS) --no-use-colors
 
-bench: data ## Time raw load, pandas reference, dbt raw->training+serving, dbt build; writes docs/benchmarks/bench_$(SCALE).*
+# The landing simulator (retail_ml.landing): the world generated to END_DATE + HORIZON_DAYS in
+# FUTURE_DIR, landed into the raw dir as time passes (never rewriting a landed file).
+FUTURE_DIR ?= data/future
+HORIZON_DAYS ?= 30
+HOURS ?= 1
+REFRESH_HOURS ?= 18
+
+landing-init: venv ## Make the raw dir a simulated landing zone: world to END_DATE+HORIZON_DAYS in data/future, landed through END_DATE
+	$(BIN)/python -m retail_ml.landing init --raw-dir $(RETAIL_ML_RAW_DIR) --future-dir $(FUTURE_DIR) --scale $(SCALE) --seed $(SEED) --end-date $(END_DATE) --horizon-days $(HORIZON_DAYS)
+
+daily: venv ## Land the next day, check contract + source freshness, incremental dbt build, publish if green
+	@test -f $(RETAIL_ML_RAW_DIR)/_landing.json || $(MAKE) --no-print-directory landing-init
+	@mkdir -p $(dir $(RETAIL_ML_DB_PATH))
+	$(BIN)/python -m retail_ml.daily daily --db $(RETAIL_ML_DB_PATH) --raw-dir $(RETAIL_ML_RAW_DIR) --published-dir $(PUBLISHED_DIR) -- $(DBT_ARGS) --no-use-colors
+
+refresh: venv ## Intraday: land the next HOURS (1) of files, rebuild serving, scores and recommendations, publish
+	$(BIN)/python -m retail_ml.daily refresh --hours $(HOURS) --db $(RETAIL_ML_DB_PATH) --raw-dir $(RETAIL_ML_RAW_DIR) --published-dir $(PUBLISHED_DIR) -- $(DBT_ARGS) --no-use-colors
+
+bench: data ## Time raw load, pandas reference, dbt raw->training+serving, dbt build; writes docs/benchmarks/bench_$(SCALE).*, then the scaling table
 	$(BIN)/python -m retail_ml.bench --scale $(SCALE) --raw-dir $(RETAIL_ML_RAW_DIR) --project-dir .
+	$(BIN)/python -m retail_ml.bench.incremental scaling --project-dir .
+
+bench-daily: venv ## Daily + intraday runs vs a full refresh from a future world (FUTURE_DIR, END_DATE, SCALE); docs/benchmarks/bench_daily_$(SCALE).*
+	$(BIN)/python -m retail_ml.bench.incremental daily --scale $(SCALE) --future-dir $(FUTURE_DIR) --end-date $(END_DATE) --refresh-hours $(REFRESH_HOURS) --project-dir .
+
+bench-build: venv ## One whole dbt build of RETAIL_ML_RAW_DIR (the xl scale-out point; no pandas reference), then the scaling table and plot
+	$(BIN)/python -m retail_ml.bench.incremental build --scale $(SCALE) --raw-dir $(RETAIL_ML_RAW_DIR) --project-dir .
+	$(BIN)/python -m retail_ml.bench.incremental scaling --project-dir .
 
 docs: venv lineage ## Model cards, recommender backtest, PII lineage report and the dbt docs site (target/index.html, single-file target/static_index.html) from the warehouse (builds it if missing; serve: .venv/bin/dbt docs serve --profiles-dir .)
 	@test -f $(RETAIL_ML_DB_PATH) || $(MAKE) build

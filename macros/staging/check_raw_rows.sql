@@ -11,6 +11,10 @@
     quarantined rows only. So no raw PII is persisted, each value is converted once, and the
     expensive JSON is built for the 0.5% of rows that need it, not for every row. The staging
     models are views renaming the staged rows' columns.
+
+    Incremental (the base models are incremental, delete+insert on raw_row_id): a run re-checks
+    only the rows raw_rows_to_recheck selects (the files landed since the last run and the rows
+    whose verdict they can change); every other row keeps the verdict a full rebuild would give.
 #}
 {% macro check_raw_rows(table_name) %}
 {%- set domains = shop_raw_domains() -%}
@@ -23,9 +27,13 @@
 {%- endfor -%}
 with
 
+{% if is_incremental() %}
+{{ raw_rows_to_recheck(table_name, spec, lookups) }}
+{% else %}
 source as (
     select * from {{ source('shop', table_name) }}
 ),
+{% endif %}
 
 -- Per file, not per row: the file's label and its partition's day (a regex per row is slow).
 source_files as (

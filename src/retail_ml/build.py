@@ -31,6 +31,7 @@ from retail_ml.publish import (
     publish_or_explain,
 )
 from retail_ml.summary import render_summary, stale_tables, table_row_counts
+from retail_ml.warehouse_state import needs_full_refresh, write_state
 
 EX_TEMPFAIL = 75
 LOCK_ERROR = "Could not set lock on file"
@@ -118,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         return EX_TEMPFAIL
     with lock:
         env = {**os.environ, "RETAIL_ML_DB_PATH": str(args.db)}
+        raw_dir = Path(env.get("RETAIL_ML_RAW_DIR", "data/raw"))
+        # Staging is incremental (by landed file): other raw files under the same names, or
+        # another PII key, need a full refresh (retail_ml.warehouse_state).
+        if needs_full_refresh(args.db, raw_dir) and "--full-refresh" not in dbt_args:
+            print("the warehouse was not built from this landing zone and PII key: full refresh")
+            dbt_args = ["--full-refresh", *dbt_args]
         returncode, hit_lock = run_dbt(dbt_args, env)
         if hit_lock:
             print(f"BUILD FAILED: {args.db} was locked by another process during the build; "
@@ -134,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"NOT PUBLISHED: dbt build failed (exit {returncode}); {published_dir} still "
                   "holds the last green build.")
             return returncode
-        return publish_or_explain(args.db, args.target_path, published_dir)
+        published = publish_or_explain(args.db, args.target_path, published_dir)
+        if published == 0:
+            write_state(args.db, raw_dir, green=True)
+        return published
 
 
 if __name__ == "__main__":

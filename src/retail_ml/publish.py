@@ -148,9 +148,12 @@ def plan_publication(manifest: Mapping[str, Any]) -> PublishPlan:
     )
 
 
-def build_failures(run_results: Mapping[str, Any], plan: PublishPlan) -> list[str]:
+def build_failures(run_results: Mapping[str, Any], plan: PublishPlan,
+                   require_all_built: bool = True) -> list[str]:
     """Why this build may not be published (empty when it is fully green): every node of the
-    run must have succeeded, and every public model must have been (re)built by it."""
+    run must have succeeded, and every public model must have been (re)built by it (unless
+    `require_all_built` is False: the intraday refresh rebuilds a selection on top of a green
+    daily run, retail_ml.daily)."""
     results = run_results.get("results", [])
     problems = [
         f"{result['unique_id']}: {result['status']}"
@@ -160,7 +163,7 @@ def build_failures(run_results: Mapping[str, Any], plan: PublishPlan) -> list[st
     problems += [
         f"{relation.unique_id}: not built by this run"
         for relation in (*plan.public_tables, *plan.public_views)
-        if relation.unique_id not in built
+        if require_all_built and relation.unique_id not in built
     ]
     return problems
 
@@ -222,6 +225,7 @@ def publish(
     manifest: Mapping[str, Any],
     run_results: Mapping[str, Any],
     published_dir: Path,
+    require_all_built: bool = True,
 ) -> PublishResult:
     """Publishes the public models of a fully green build (see the module docstring).
 
@@ -229,7 +233,7 @@ def publish(
     private warehouse is only read (attached read-only).
     """
     plan = plan_publication(manifest)
-    problems = build_failures(run_results, plan)
+    problems = build_failures(run_results, plan, require_all_built)
     if problems:
         raise NotPublishable(f"{len(problems)} node(s) not green, e.g. {problems[0]}")
     published_dir.mkdir(parents=True, exist_ok=True)
@@ -312,14 +316,15 @@ def default_published_dir(private_db: Path) -> Path:
     return Path(configured) if configured else private_db.parent / "published"
 
 
-def publish_from_target(private_db: Path, target_path: Path, published_dir: Path) -> PublishResult:
+def publish_from_target(private_db: Path, target_path: Path, published_dir: Path,
+                        require_all_built: bool = True) -> PublishResult:
     """publish() with the manifest and run results dbt left in `target_path`."""
     try:
         manifest = json.loads((target_path / "manifest.json").read_text())
         run_results = json.loads((target_path / "run_results.json").read_text())
     except FileNotFoundError as missing:
         raise NotPublishable(f"no dbt artefact {missing.filename}") from missing
-    return publish(private_db, manifest, run_results, published_dir)
+    return publish(private_db, manifest, run_results, published_dir, require_all_built)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -336,10 +341,11 @@ def main(argv: list[str] | None = None) -> int:
     return publish_or_explain(args.db, args.target_path, published_dir)
 
 
-def publish_or_explain(db_path: Path, target_path: Path, published_dir: Path) -> int:
+def publish_or_explain(db_path: Path, target_path: Path, published_dir: Path,
+                       require_all_built: bool = True) -> int:
     """Publishes the build in `target_path`, printing one line either way; the exit code."""
     try:
-        result = publish_from_target(db_path, target_path, published_dir)
+        result = publish_from_target(db_path, target_path, published_dir, require_all_built)
     except NotPublishable as reason:
         print(f"NOT PUBLISHED: {reason}; {published_dir} still holds the last green build.")
         return 1

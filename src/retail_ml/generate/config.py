@@ -45,6 +45,11 @@ SCALES: dict[str, ScaleConfig] = {
     "large": ScaleConfig(
         "large", customers=200_000, history_days=730, orders=5_000_000, products=5_000
     ),
+    # The benchmark's scale-out point (~20M orders, ~4x large): does a build still complete on
+    # a 2-core, 24 GiB machine, and how does time grow with events (docs/benchmarks/).
+    "xl": ScaleConfig(
+        "xl", customers=800_000, history_days=730, orders=20_000_000, products=10_000
+    ),
 }
 
 

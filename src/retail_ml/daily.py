@@ -1,0 +1,171 @@
+"""`make daily` and `make refresh`: land what arrived, build incrementally, publish if green.
+
+    python -m retail_ml.daily daily --db warehouse/retail_ml.duckdb --raw-dir data/raw -- <dbt args>
+    python -m retail_ml.daily refresh --db warehouse/retail_ml.duckdb --raw-dir data/raw --hours 1
+
+daily (once a day, after midnight):
+  1. takes the build lock (one writer at a time, as `make build`);
+  2. lands the next day's files (retail_ml.landing; `--no-land` when files land by themselves);
+  3. checks the raw files against the contract (footers) and the sources' freshness at the
+     landing clock: a stale source warns; one past its `error_after` stops the run with one
+     `DAILY RUN STOPPED:` line, before dbt;
+  4. `dbt build`: the incremental models (staging's base tables) process only the files landed
+     since the last run and the rows they affect; the ML registry trains only when the training
+     data changed (its fingerprint is a new version); everything else is rebuilt;
+  5. drops dbt's scratch relations, publishes when fully green, and records what it built
+     from (retail_ml.warehouse_state). The first run on a landing zone the warehouse was not
+     built from (the generator's files of `make build`, a re-initialised landing zone) or
+     with another PII key is a full refresh.
+refresh (intraday, e.g. hourly):
+  the same with the next `--hours` of files and `dbt build --selector intraday_refresh`
+  (selectors.yml): staging, the feature layer, serving, scores and recommendations; the
+  training, the registry and the monitoring marts wait for the daily run. Published on top of
+  the last green daily run (required: a refresh never publishes over a failed daily run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from retail_ml import landing, warehouse_state
+from retail_ml.build import EX_TEMPFAIL, WarehouseBusy, acquire_build_lock, check_writable, run_dbt
+from retail_ml.freshness import check_freshness
+from retail_ml.publish import cleanup_scratch_relations, default_published_dir, publish_or_explain
+from retail_ml.raw_contract import check_landing_zone
+
+EX_STALE = 3
+REFRESH_SELECTOR = "intraday_refresh"
+
+
+# The dbt arguments `dbt parse` takes too (the others, e.g. --full-refresh, are build-only).
+PARSE_OPTIONS = {"--project-dir", "--profiles-dir", "--target-path", "--log-path", "--vars",
+                 "--target", "-t"}
+PARSE_FLAGS = {"--no-use-colors", "--use-colors"}
+
+
+def parse_args_of(dbt_args: list[str]) -> list[str]:
+    """The part of the build's dbt arguments that `dbt parse` accepts."""
+    kept, i = [], 0
+    while i < len(dbt_args):
+        arg = dbt_args[i]
+        if arg in PARSE_OPTIONS and i + 1 < len(dbt_args):
+            kept += [arg, dbt_args[i + 1]]
+            i += 2
+            continue
+        if arg in PARSE_FLAGS or arg.split("=", 1)[0] in PARSE_OPTIONS:
+            kept.append(arg)
+        i += 1
+    return kept
+
+
+def dbt_parse(dbt_args: list[str], env: dict[str, str]) -> dict:
+    """The manifest of the project as it is now (partial parsing keeps this to seconds)."""
+    dbt = Path(sys.executable).with_name("dbt")
+    dbt_args = parse_args_of(dbt_args)
+    completed = subprocess.run([str(dbt), "parse", *dbt_args], env=env,  # noqa: S603
+                               capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        sys.stdout.write(completed.stdout + completed.stderr)
+        raise SystemExit(completed.returncode)
+    # dbt takes the last --target-path given (the runner appends its own).
+    last = len(dbt_args) - 1 - dbt_args[::-1].index("--target-path")
+    target = Path(dbt_args[last + 1])
+    return json.loads((target / "manifest.json").read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["daily", "refresh"])
+    parser.add_argument("--db", type=Path,
+                        default=Path(os.environ.get("RETAIL_ML_DB_PATH",
+                                                    "warehouse/retail_ml.duckdb")))
+    parser.add_argument("--raw-dir", type=Path,
+                        default=Path(os.environ.get("RETAIL_ML_RAW_DIR", "data/raw")))
+    parser.add_argument("--target-path", type=Path, default=Path("target"))
+    parser.add_argument("--published-dir", type=Path, default=None)
+    parser.add_argument("--hours", type=float, default=1.0, help="refresh: hours to land")
+    parser.add_argument("--no-land", action="store_true",
+                        help="build what is in the landing zone; land nothing")
+    parser.epilog = "Arguments after `--` are passed to dbt."
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ours, dbt_args = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv \
+        else (argv, [])
+    args = parser.parse_args(ours)
+    what = "DAILY RUN" if args.mode == "daily" else "REFRESH"
+    dbt_args = [*dbt_args, "--target-path", str(args.target_path)]
+    published_dir = args.published_dir or default_published_dir(args.db)
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = acquire_build_lock(args.db)
+        check_writable(args.db)
+    except WarehouseBusy as busy:
+        print(f"{what} NOT STARTED: {busy}")
+        return EX_TEMPFAIL
+    with lock:
+        env = {**os.environ, "RETAIL_ML_DB_PATH": str(args.db),
+               "RETAIL_ML_RAW_DIR": str(args.raw_dir)}
+        state = landing.read_state(args.raw_dir)
+        if not args.no_land:
+            if state is None:
+                print(f"{what} NOT STARTED: {args.raw_dir} is not a simulated landing zone; "
+                      "run `make landing-init` (or pass --no-land for a real one)")
+                return 2
+            until = (landing.next_day_end(state) if args.mode == "daily"
+                     else state.landed_through + timedelta(hours=args.hours))
+            rows = landing.land_until(args.raw_dir, until)
+            state = landing.read_state(args.raw_dir)
+            print(f"landed through {until.isoformat()}: "
+                  + (", ".join(f"{t} {n}" for t, n in rows.items() if n) or "no rows"))
+        clock = state.landed_through if state else datetime.now(UTC)
+
+        preflight = check_landing_zone(args.raw_dir)
+        if not preflight.ok:
+            print(f"{what} STOPPED: raw data pre-flight failed: {preflight.errors[0]} "
+                  f"({len(preflight.errors)} problem(s)); dbt was not run")
+            return 2
+        verdicts = check_freshness(args.raw_dir, dbt_parse(dbt_args, env), clock)
+        for verdict in verdicts:
+            if verdict.status == "warn":
+                print(f"WARNING {verdict.line(clock)}")
+        errors = [v for v in verdicts if v.status == "error"]
+        if errors:
+            print(f"{what} STOPPED: {errors[0].line(clock)}; dbt was not run, nothing published")
+            return EX_STALE
+
+        fresh_start = warehouse_state.needs_full_refresh(args.db, args.raw_dir)
+        if args.mode == "refresh":
+            if fresh_start or not (warehouse_state.read_state(args.db) or {}).get("green"):
+                print(f"{what} NOT STARTED: the warehouse has no green daily run on this "
+                      "landing zone; run `make daily` first")
+                return 2
+            command = ["--selector", REFRESH_SELECTOR, *dbt_args]
+        else:
+            command = [*(["--full-refresh"] if fresh_start else []), *dbt_args]
+            if fresh_start:
+                print("first daily run on this landing zone (or a new PII key): full refresh")
+            else:  # green again only after this build is published
+                warehouse_state.write_state(args.db, args.raw_dir, green=False)
+        returncode, hit_lock = run_dbt(command, env)
+        dropped = cleanup_scratch_relations(args.db) if args.db.exists() else []
+        if dropped:
+            print(f"Dropped {len(dropped)} leftover dbt scratch relation(s): {', '.join(dropped)}")
+        if hit_lock or returncode != 0:
+            print(f"NOT PUBLISHED: dbt build failed (exit {returncode}); {published_dir} still "
+                  "holds the last green build.")
+            return returncode or EX_TEMPFAIL
+        published = publish_or_explain(args.db, args.target_path, published_dir,
+                                       require_all_built=args.mode == "daily")
+        if published == 0 and args.mode == "daily":
+            warehouse_state.write_state(args.db, args.raw_dir, green=True)
+        return published
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,319 @@
+"""Daily and intraday incremental runs (retail_ml.daily) on small landed data, for real.
+
+One sequence is shared by every assertion (each step is a real dbt build, so it runs once):
+a landing zone initialised from a generated future world, a first daily run (a full refresh),
+two intraday refreshes, then a daily run SIGKILLed in staging, in the feature layer and in
+the Python models and re-run to completion, then a daily run with nothing new. At the end,
+every table of the warehouse equals a full rebuild of the same landed files made from an empty
+warehouse under a small DuckDB memory limit (which completes by spilling to disk).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import PROJECT_DIR, run_dbt
+from retail_ml import landing
+from retail_ml.publish import SCRATCH_MARKERS
+
+END_DATE = date(2026, 11, 20)
+HORIZON_DAYS = 4
+# Append-only logs keep what was decided over time, which a rebuild from an empty warehouse
+# cannot know: only the rows of the current decision are compared (timestamps of the decision
+# excepted), or, for a summary of the whole log, nothing.
+LOG_TABLES = {
+    "ml_model_registry": (
+        "select * exclude (trained_at) from {t} "
+        "qualify row_number() over (order by trained_at desc) = 1"),
+    "ml_model_champions": (
+        "select * exclude (changed_at) from {t} "
+        "qualify row_number() over (order by changed_at desc) = 1"),
+    "ml_customer_score_history": (
+        "select * from {t} where as_of_date = (select max(as_of_date) from {t})"),
+    "ml_score_realised_lift": None,  # an aggregate of the whole score history
+    # Not a log, but it carries the registry's training timestamp of the version it measures.
+    "ml_model_metrics": "select * exclude (trained_at) from {t}",
+}
+SMALL_MEMORY_LIMIT = "100MB"
+KILL_POINTS = {  # where the daily run is SIGKILLed: a line of dbt's output
+    "staging": re.compile(r"OK created sql incremental model main\.base_shop__orders\b"),
+    "features": re.compile(r"OK created sql table model main\.int_customer_events_known\b"),
+    "python": re.compile(r"OK created python incremental model main\.ml_model_registry\b"),
+}
+
+
+@dataclass
+class Sequence:
+    work: Path
+    raw_dir: Path
+    db_path: Path
+    published_dir: Path
+    reference_db: Path
+    outputs: dict[str, str]
+    codes: dict[str, int | None]
+    published_after_green: bytes = b""
+    published_after_kills: bytes = b""
+    tables_before_noop: Path | None = None
+    reference_spilled: bool = False
+    intraday_new_customers: tuple[int, int, int] = (0, 0, 0)
+
+
+# The sequence and the reference sign models with the same key (the signature is compared).
+SIGNING_KEY = {"RETAIL_ML_MODEL_SIGNING_KEY": "retail-ml-tests-only-model-signing-key-0123"}
+
+
+def _env(work: Path, raw_dir: Path, db_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "RETAIL_ML_RAW_DIR": str(raw_dir),
+        "RETAIL_ML_DB_PATH": str(db_path),
+        "RETAIL_ML_TARGET": "ci",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **SIGNING_KEY,
+        **extra,
+    }
+
+
+def run_daily(seq: Sequence, mode: str, *args: str, kill_at: re.Pattern | None = None,
+              name: str) -> int | None:
+    """Runs `python -m retail_ml.daily`; with kill_at, SIGKILLs its whole process group (dbt
+    included) on the first output line matching it. Returns the exit code (None: killed)."""
+    argv = [sys.executable, "-m", "retail_ml.daily", mode, "--db", str(seq.db_path),
+            "--raw-dir", str(seq.raw_dir), "--target-path", str(seq.work / "target"),
+            "--published-dir", str(seq.published_dir), *args, "--",
+            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+            "--log-path", str(seq.work / "logs"), "--no-use-colors"]
+    process = subprocess.Popen(  # noqa: S603 - fixed argv
+        argv, env=_env(seq.work, seq.raw_dir, seq.db_path), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    assert process.stdout is not None
+    lines = []
+    killed = False
+    for line in process.stdout:
+        lines.append(line)
+        if kill_at is not None and not killed and kill_at.search(line):
+            os.killpg(process.pid, signal.SIGKILL)
+            killed = True
+    code = process.wait()
+    seq.outputs[name] = "".join(lines)
+    seq.codes[name] = None if killed else code
+    return seq.codes[name]
+
+
+def scored_new_customers(seq: Sequence) -> tuple[int, int, int]:
+    """Customers staged with a signup on the day being landed (hours ago): how many, how many
+    the published copy scores, and how many it gives 10 recommendations."""
+    state = landing.read_state(seq.raw_dir)
+    assert state is not None and state.landed_through.hour > 0  # in the middle of a day
+    day = state.landed_through.date()
+    con = duckdb.connect()
+    # Under its own name (warehouse): the staging views name their tables with it.
+    con.execute(f"attach '{seq.db_path}' as warehouse (read_only)")
+    con.execute(f"attach '{seq.published_dir / 'retail_ml.duckdb'}' as published (read_only)")
+    row = con.execute(
+        "with new as ("
+        "    select distinct customer_id from warehouse.main.stg_shop__customers"
+        "    where cast(signup_at as date) = ?"
+        "), recs as ("
+        "    select customer_id, count(*) as n from published.main.ml_product_recommendations"
+        "    group by 1"
+        ") select count(*), count(s.customer_id), count(*) filter (where r.n = 10) from new"
+        " left join published.main.ml_customer_scores as s on s.customer_id = new.customer_id"
+        " left join recs as r on r.customer_id = new.customer_id", [day]).fetchone()
+    con.close()
+    return row
+
+
+def published_bytes(seq: Sequence) -> bytes:
+    path = seq.published_dir / "retail_ml.duckdb"
+    return path.read_bytes() + (seq.published_dir / "_published.json").read_bytes()
+
+
+def snapshot(db_path: Path, target: Path) -> Path:
+    """A copy of the warehouse file (checkpointed: dbt has closed it) to compare later."""
+    shutil.copyfile(db_path, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def sequence(tmp_path_factory: pytest.TempPathFactory) -> Sequence:
+    work = tmp_path_factory.mktemp("daily")
+    seq = Sequence(work=work, raw_dir=work / "raw", db_path=work / "wh" / "warehouse.duckdb",
+                   published_dir=work / "wh" / "published",
+                   reference_db=work / "reference" / "warehouse.duckdb", outputs={}, codes={})
+    landing.init_landing(seq.raw_dir, work / "future", "small", 42, END_DATE, HORIZON_DAYS)
+
+    assert run_daily(seq, "daily", name="first") == 0, seq.outputs["first"][-4000:]
+    assert run_daily(seq, "refresh", "--hours", "9", name="refresh_1") == 0, \
+        seq.outputs["refresh_1"][-4000:]
+    assert run_daily(seq, "refresh", "--hours", "5", name="refresh_2") == 0, \
+        seq.outputs["refresh_2"][-4000:]
+    seq.intraday_new_customers = scored_new_customers(seq)
+    seq.published_after_green = published_bytes(seq)
+    # The rest of the day lands with the first killed run; the re-runs land nothing new.
+    for point, pattern in KILL_POINTS.items():
+        args = () if point == "staging" else ("--no-land",)
+        run_daily(seq, "daily", *args, kill_at=pattern, name=f"killed_{point}")
+    seq.published_after_kills = published_bytes(seq)
+    assert run_daily(seq, "daily", "--no-land", name="after_kills") == 0, \
+        seq.outputs["after_kills"][-4000:]
+    assert run_daily(seq, "daily", name="late_rows_day") == 0, \
+        seq.outputs["late_rows_day"][-4000:]
+    seq.tables_before_noop = snapshot(seq.db_path, work / "before_noop.duckdb")
+    assert run_daily(seq, "daily", "--no-land", name="nothing_new") == 0, \
+        seq.outputs["nothing_new"][-4000:]
+
+    # The reference: a full build of the same landed files from an empty warehouse, under a
+    # memory limit (the profile's RETAIL_ML_MEMORY_LIMIT) small enough that DuckDB must spill
+    # to <warehouse>.tmp/, which a thread watches while dbt runs.
+    seq.reference_db.parent.mkdir(parents=True)
+    spill_dir = seq.reference_db.with_name(seq.reference_db.name + ".tmp")
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set() and not seq.reference_spilled:
+            seq.reference_spilled = spill_dir.is_dir() and any(spill_dir.iterdir())
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    settings = {"RETAIL_ML_MEMORY_LIMIT": SMALL_MEMORY_LIMIT, **SIGNING_KEY}
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        reference = run_dbt(["build"], raw_dir=seq.raw_dir, db_path=seq.reference_db,
+                            work_dir=work / "reference")
+    finally:
+        done.set()
+        watcher.join()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name)
+            else:
+                os.environ[name] = value
+    seq.outputs["reference"] = reference.output
+    assert reference.returncode == 0 and not reference.failures(), reference.output[-4000:]
+    return seq
+
+
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_catalog = ? and table_schema = 'main' and table_type = 'BASE TABLE'",
+        [catalog]).fetchall()
+    return {name for (name,) in rows}
+
+
+def differences(left: Path, right: Path) -> dict[str, tuple[int, int]]:
+    """Tables whose rows differ (EXCEPT ALL both ways): name -> (only left, only right)."""
+    con = duckdb.connect()
+    con.execute(f"attach '{left}' as l (read_only)")
+    con.execute(f"attach '{right}' as r (read_only)")
+    names = _tables(con, "l") | _tables(con, "r")
+    found = {}
+    for name in sorted(names):
+        if name in LOG_TABLES and LOG_TABLES[name] is None:
+            continue
+        query = LOG_TABLES.get(name) or "select * from {t}"
+        lhs, rhs = query.format(t=f"l.main.{name}"), query.format(t=f"r.main.{name}")
+        only_left = con.execute(f"select count(*) from ({lhs} except all {rhs})").fetchone()[0]  # noqa: S608
+        only_right = con.execute(f"select count(*) from ({rhs} except all {lhs})").fetchone()[0]  # noqa: S608
+        if only_left or only_right:
+            found[name] = (only_left, only_right)
+    con.close()
+    return found
+
+
+def test_the_first_daily_run_is_a_full_refresh_and_later_ones_are_incremental(sequence):
+    assert "full refresh" in sequence.outputs["first"]
+    assert "full refresh" not in sequence.outputs["late_rows_day"]
+    assert "START sql incremental model main.base_shop__orders" in sequence.outputs["refresh_1"]
+
+
+def test_every_table_equals_a_full_rebuild_of_the_same_landed_files(sequence):
+    con = duckdb.connect(str(sequence.db_path), read_only=True)
+    assert con.execute("select count(*) from base_shop__orders").fetchone()[0] > 0
+    con.close()
+    assert differences(sequence.db_path, sequence.reference_db) == {}
+
+
+def test_equality_check_fails_on_one_changed_row(sequence, tmp_path):
+    """The comparison is not vacuous: one changed staged row is found."""
+    copy = snapshot(sequence.db_path, tmp_path / "changed.duckdb")
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update base_shop__orders set channel = 'tampered' "
+                    "where raw_row_id = (select min(raw_row_id) from base_shop__orders)")
+    assert differences(copy, sequence.reference_db) == {"base_shop__orders": (1, 1)}
+
+
+def test_a_run_with_nothing_new_changes_nothing(sequence):
+    assert sequence.tables_before_noop is not None
+    assert differences(sequence.tables_before_noop, sequence.db_path) == {}
+
+
+def test_no_dbt_scratch_relation_is_left_behind(sequence):
+    for db in (sequence.db_path, sequence.published_dir / "retail_ml.duckdb"):
+        con = duckdb.connect(str(db), read_only=True)
+        names = [n for (n,) in con.execute(
+            "select table_name from information_schema.tables").fetchall()]
+        con.close()
+        assert not [n for n in names if any(m in n for m in SCRATCH_MARKERS)], names
+
+
+def test_killed_runs_publish_nothing_and_the_registry_has_no_duplicate_version(sequence):
+    for point in KILL_POINTS:
+        assert sequence.codes[f"killed_{point}"] is None, (
+            f"the run was not killed at {point}:\n" + sequence.outputs[f"killed_{point}"][-3000:])
+    assert sequence.published_after_kills == sequence.published_after_green
+    con = duckdb.connect(str(sequence.db_path), read_only=True)
+    duplicates = con.execute("select model_version from ml_model_registry group by 1 "
+                             "having count(*) > 1").fetchall()
+    con.close()
+    assert duplicates == []
+    assert "PUBLISHED" in sequence.outputs["after_kills"]
+
+
+def test_a_customer_who_signed_up_hours_ago_gets_a_score_and_ten_recommendations(sequence):
+    """After the intraday refreshes (14 h of the day landed), every customer who signed up that
+    day has a published score and 10 recommendations (cold start: no history yet)."""
+    landed, scored, recommended = sequence.intraday_new_customers
+    assert landed > 0 and landed == scored == recommended, sequence.intraday_new_customers
+
+
+def test_a_build_under_a_small_memory_limit_completes_by_spilling(sequence):
+    """The reference build ran with RETAIL_ML_MEMORY_LIMIT=SMALL_MEMORY_LIMIT, was green (the
+    fixture asserts it) and wrote spill files while it ran."""
+    assert sequence.reference_spilled, "no spill file appeared under the small memory limit"
+
+
+def test_a_stale_source_stops_the_daily_run_with_one_line(sequence, tmp_path):
+    """A copy of the landing zone whose orders feed stopped two days ago (files removed from
+    the copy): the run stops before dbt, with one line naming the source."""
+    raw = tmp_path / "raw"
+    shutil.copytree(sequence.raw_dir, raw)
+    state = landing.read_state(raw)
+    assert state is not None
+    landing.write_state(raw, landing.LandingState(state.future_dir,
+                                                  state.landed_through + timedelta(hours=60)))
+    stale = Sequence(work=tmp_path, raw_dir=raw, db_path=tmp_path / "wh.duckdb",
+                     published_dir=tmp_path / "published", reference_db=tmp_path / "none",
+                     outputs={}, codes={})
+    code = run_daily(stale, "daily", "--no-land", name="stale")
+    out = stale.outputs["stale"]
+    stopped = [line for line in out.splitlines() if line.startswith("DAILY RUN STOPPED")]
+    assert code == 3 and len(stopped) == 1, out
+    assert "source shop." in stopped[0] and "error_after of 50 h" in stopped[0]
+    assert "Running with dbt" not in out
