@@ -497,8 +497,13 @@ def _quote(identifier: str) -> str:
 
 def _text_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str, str]]:
     """(name in the result, relation to select from, column) of every text column of a
-    Parquet file, or of every table and view of a DuckDB file (attached under its own name: a
-    private warehouse's views name their catalog)."""
+    Parquet file, or of every table of a DuckDB file (attached under its own name: a private
+    warehouse's views name their catalog).
+
+    Views are not scanned: a published view reads published tables (its own copies under
+    `internal` included), which are, and scanning `feat_customer_daily` would compute every
+    customer x day (tens of GB of spill at `default`). The lineage check covers what a view's
+    SQL could derive from PII."""
     if path.suffix == ".parquet":
         relation = f"read_parquet('{path}')"
         rows = con.execute(f"describe select * from {relation}").fetchall()  # noqa: S608
@@ -507,6 +512,8 @@ def _text_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str,
     rows = con.execute(
         "select schema_name, table_name, column_name from duckdb_columns()"
         " where database_name = ? and data_type in ('VARCHAR', 'JSON')"
+        " and (database_name, schema_name, table_name) in"
+        " (select (database_name, schema_name, table_name) from duckdb_tables())"
         " order by all", [path.stem]).fetchall()
     return [(f"{schema}.{table}", f"{_quote(path.stem)}.{_quote(schema)}.{_quote(table)}",
              column) for schema, table, column in rows]
