@@ -23,6 +23,8 @@ from conftest import PROJECT_DIR, run_dbt
 
 SCREENSHOTS = PROJECT_DIR / "target" / "screenshots"
 FEATURE_TABLE = "feat_customer_serving"
+# The latest version's node (the table published under the unversioned name).
+FEATURE_NODE = f"model.retail_ml.{FEATURE_TABLE}.v2"
 TIMEOUT_MS = 60_000  # a shared 2-core machine: generous, never a speed assertion
 
 
@@ -99,12 +101,16 @@ def test_a_feature_table_with_owner_types_and_a_business_definition(page, site_u
 
     page.locator("#search").fill(FEATURE_TABLE)
     page.keyboard.press("Enter")
-    page.locator(f'.search-result[href$="model.retail_ml.{FEATURE_TABLE}"]').click()
-    page.wait_for_url(f"**/model/model.retail_ml.{FEATURE_TABLE}")
+    page.locator(f'.search-result[href$="{FEATURE_NODE}"]').click()
+    page.wait_for_url(f"**/model/{FEATURE_NODE}")
     page.get_by_text("data-science@retail-ml.example").first.wait_for()
     text = main_text(page)
     assert "OWNER" in text and "ACCESS\npublic" in text and "CONTRACT\nEnforced" in text
-    assert "PII\nfalse" in text  # the model's classification, from meta
+    # every public column is classified (column meta): the customer key is an identifier
+    page.get_by_text("customer_id", exact=True).first.click()
+    page.get_by_text("identifier", exact=True).first.wait_for()
+    text = main_text(page)
+    assert "PII\nidentifier" in text and "SENSITIVITY\nconfidential" in text
     assert "DECIMAL(18,2)" in text  # column types from the catalog of the built warehouse
     # the net sales definition, defined once in a docs block and shown on every column using it
     assert "**Net sales** (EUR, DECIMAL(18,2))" in text
@@ -114,7 +120,7 @@ def test_a_feature_table_with_owner_types_and_a_business_definition(page, site_u
 
 @pytest.mark.e2e
 def test_the_lineage_graph_renders(page, site_url):
-    page.goto(f"{site_url}#!/model/model.retail_ml.{FEATURE_TABLE}")
+    page.goto(f"{site_url}#!/model/{FEATURE_NODE}")
     page.get_by_text("data-science@retail-ml.example").first.wait_for()
     page.click('a[title="View Lineage Graph"]')
     page.get_by_text("Lineage Graph").first.wait_for()
@@ -161,6 +167,6 @@ def test_the_single_file_page_opens_from_disk(page, docs_site):
     page.goto((docs_site / "static_index.html").as_uri() + "#!/overview")
     page.get_by_text("An online retailer's data-science data prep").wait_for()
     page.goto((docs_site / "static_index.html").as_uri()
-              + f"#!/model/model.retail_ml.{FEATURE_TABLE}")
+              + f"#!/model/{FEATURE_NODE}")
     page.get_by_text("data-science@retail-ml.example").first.wait_for()
     shot(page, "06_static_page")

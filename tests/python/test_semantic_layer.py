@@ -148,7 +148,8 @@ def test_net_sales_per_customer_over_30_days_equals_net_sales_30d_when_every_row
         semantic, tmp_path):
     """MetricFlow's net sales of a customer over D-29 … D (event time, everything staged) equals
     net_sales_30d on D (known by D) for every customer whose lines and refunds of the window had
-    all landed by D. D is ten days before the latest complete day: late rows of the window have
+    all landed by D and none of whose window's orders was cancelled after D (the feature uses the
+    status known on D, the metric the current one). D is ten days before the latest complete day: late rows of the window have
     had time to land, and the window is full of activity. The customers with a late row show
     the two differ exactly there, so the comparison is not vacuous."""
     with semantic.private.connect() as con:
@@ -165,6 +166,13 @@ def test_net_sales_per_customer_over_30_days_equals_net_sales_30d_when_every_row
             union
             select customer_id from int_refunds_converted
             where return_date between $first and $as_of and cast(known_at as date) > $as_of
+            union
+            -- cancelled after D: the feature counted the order on D (status known then), the
+            -- metric (current status) never does
+            select customer_id from int_order_lines_netted
+            where is_cancelled and order_date between $first and $as_of
+                and greatest(cast(cancellation_known_at as date), cast(cancelled_at as date))
+                    > $as_of
         """, window).fetchall()}
     rows = semantic.mf_rows(
         "query", "--metrics", "net_sales", "--group-by", "customer",
