@@ -148,10 +148,11 @@ def test_net_sales_per_customer_over_30_days_equals_net_sales_30d_when_every_row
         semantic, tmp_path):
     """MetricFlow's net sales of a customer over D-29 … D (event time, everything staged) equals
     net_sales_30d on D (known by D) for every customer whose lines and refunds of the window had
-    all landed by D and none of whose window's orders was cancelled after D (the feature uses the
-    status known on D, the metric the current one). D is ten days before the latest complete day: late rows of the window have
-    had time to land, and the window is full of activity. The customers with a late row show
-    the two differ exactly there, so the comparison is not vacuous."""
+    all landed by D and none of whose window's orders was cancelled after D (the feature uses
+    the status known on D, the metric the current one). D is ten days before the latest complete
+    day: late rows of the window have had time to land, and the window is full of activity. The
+    customers with a late row or a later cancellation show the two differ exactly there, so the
+    comparison is not vacuous."""
     with semantic.private.connect() as con:
         as_of = latest_complete_day(con) - timedelta(days=10)
         first = as_of - timedelta(days=29)
