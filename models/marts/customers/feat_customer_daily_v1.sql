@@ -2,7 +2,7 @@
 -- latest version with net_sales_lifetime under its old name lifetime_net_sales. A view of
 -- version 2: a filter on as_of_date reaches version 2's date filter, nothing more is computed.
 {{ config(materialized='view') }}
-{%- set renamed_in_v1 = {'net_sales_lifetime': 'lifetime_net_sales'} %}
+{%- set renamed_in_v1 = customer_feature_renames_v1() %}
 
 with
 

@@ -2,7 +2,7 @@
 -- the latest version with net_sales_lifetime served under its old name lifetime_net_sales. A
 -- view of version 2, so both always hold the same values and v1 costs no storage.
 {{ config(materialized='view') }}
-{%- set renamed_in_v1 = {'net_sales_lifetime': 'lifetime_net_sales'} %}
+{%- set renamed_in_v1 = customer_feature_renames_v1() %}
 
 with
 
