@@ -29,7 +29,6 @@ parses the project)::
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from collections.abc import Sequence
@@ -48,6 +47,7 @@ from retail_ml.ml.model_card_sections import (
     render_section_plots,
 )
 from retail_ml.ml.monitoring import DriftThresholds
+from retail_ml.plots import png_bytes
 
 #: The plots of a card, in the order the card shows them, with their captions.
 PLOTS: dict[str, str] = {
@@ -274,10 +274,6 @@ def render_markdown(registry_row: dict[str, Any], definitions: dict[str, str]) -
 # --- plots -------------------------------------------------------------------------------
 
 
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    return buffer.getvalue()
 
 
 def _auc(evaluation: list[dict[str, Any]], scorer: str) -> float | None:
@@ -306,7 +302,7 @@ def plot_roc(diagnostics: dict[str, Any], evaluation: list[dict[str, Any]]) -> b
     axes.set(xlabel="false positive rate", ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1))
     axes.set_title("ROC curve (validation)")
     axes.legend(loc="lower right")
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def plot_calibration(diagnostics: dict[str, Any]) -> bytes:
@@ -330,7 +326,7 @@ def plot_calibration(diagnostics: dict[str, Any]) -> bytes:
     )
     axes.set_title("Calibration (validation, 10 bins)")
     axes.legend(loc="upper left")
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def plot_feature_importance(diagnostics: dict[str, Any]) -> bytes:
@@ -345,7 +341,7 @@ def plot_feature_importance(diagnostics: dict[str, Any]) -> bytes:
     axes.set_xlabel("drop in ROC AUC when shuffled")
     axes.set_title("Permutation importance (validation)")
     axes.tick_params(axis="y", labelsize=8)
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def plot_score_distribution(diagnostics: dict[str, Any]) -> bytes:
@@ -375,7 +371,7 @@ def plot_score_distribution(diagnostics: dict[str, Any]) -> bytes:
     axes.set(xlabel="predicted probability", ylabel="customers", xlim=(0, 1))
     axes.set_title("Model scores on the validation cutoff")
     axes.legend()
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def render_plots(registry_row: dict[str, Any]) -> dict[str, bytes]:

@@ -29,6 +29,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from retail_ml.ml.backtest import backtest_summary
+from retail_ml.plots import png_bytes
 
 _COLORS = {"model": "#1f77b4", "baseline": "#ff7f0e", "serving": "#2ca02c"}
 
@@ -291,12 +292,6 @@ def monitoring_markdown(name: str, data: LifecycleData) -> str:
 # --- plots -------------------------------------------------------------------------------
 
 
-def _png(figure: Figure) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    return buffer.getvalue()
 
 
 def plot_backtest(backtest: pd.DataFrame) -> bytes:
@@ -321,7 +316,7 @@ def plot_backtest(backtest: pd.DataFrame) -> bytes:
         axes.tick_params(axis="x", labelrotation=30, labelsize=8)
         axes.legend(fontsize=8)
     figure.suptitle("Per evaluated cutoff (dotted: mean over the folds)")
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def plot_score_drift(histogram: dict[str, Any], serving_scores: np.ndarray) -> bytes:
@@ -351,7 +346,7 @@ def plot_score_drift(histogram: dict[str, Any], serving_scores: np.ndarray) -> b
     axes.set(xlabel="predicted probability", ylabel="share of customers", xlim=(0, 1))
     axes.set_title("Score distribution, training vs serving")
     axes.legend()
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def plot_feature_psi(drift: pd.DataFrame, warn: float, alert: float) -> bytes:
@@ -369,7 +364,7 @@ def plot_feature_psi(drift: pd.DataFrame, warn: float, alert: float) -> bytes:
     axes.set_title("Drift per feature (__score__ = the probability)")
     axes.tick_params(axis="y", labelsize=8)
     axes.legend(fontsize=8, loc="lower right")
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def plot_calibration_by_month(calibration: pd.DataFrame) -> bytes:
@@ -394,7 +389,7 @@ def plot_calibration_by_month(calibration: pd.DataFrame) -> bytes:
     axes.set_title("Calibration per cutoff month (dotted: validation cutoff)")
     axes.tick_params(axis="x", labelrotation=45, labelsize=8)
     axes.legend(fontsize=8)
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def plot_realised_lift(lift: pd.DataFrame) -> bytes:
@@ -405,7 +400,7 @@ def plot_realised_lift(lift: pd.DataFrame) -> bytes:
     axes.axhline(1, color="grey", linewidth=0.8)
     axes.set(xlabel="decile (1 = highest scores)", ylabel="realised purchase rate / overall")
     axes.set_title(f"Realised lift per decile, as of {latest['as_of_date'].iloc[0]}")
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def render_section_plots(

@@ -17,7 +17,6 @@ files. Run it after ``dbt build`` and before ``dbt docs generate`` (``make docs`
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ import duckdb
 import pandas as pd
 from matplotlib.figure import Figure
 
+from retail_ml.plots import png_bytes
 from retail_ml.recommend.evaluation import BASELINES, SERVED_METHOD, TUNING_GRID
 
 DOCS_FILE = Path("docs") / "recommender_backtest.md"
@@ -143,10 +143,7 @@ def render_plot(metrics: pd.DataFrame, metric: str) -> bytes:
     axes.set_ylabel(metric)
     axes.set_title(f"{metric} per backtest window (95% bootstrap intervals)")
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    buffer = io.BytesIO()
-    # No timestamp in the PNG metadata: the same warehouse draws the same bytes.
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return png_bytes(figure)
 
 
 def write_report(db_path: Path, project_dir: Path) -> list[Path]:
