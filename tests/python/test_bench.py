@@ -315,3 +315,19 @@ def test_each_step_reports_its_own_peak_rss(tmp_path: Path) -> None:
     assert small_rss < 200 * 1024**2  # the earlier child's peak does not leak in
     assert small_log == "hi"
     assert (failing_ok, failing_code) == (False, 3)
+
+
+def test_tiling_shifts_ids_in_sliced_list_chunks_with_nulls():
+    import pyarrow as pa
+
+    from retail_ml.bench.tile import shift_ids
+
+    table = pa.table({
+        "id": [1, 2, 3, 4],
+        "viewed_product_ids": pa.array([[1, 2], None, [3], [4, 5, 6]], pa.list_(pa.int64())),
+    }).slice(1, 3)  # a slice: its list offsets do not start at 0
+    assert shift_ids(table, 100).to_pylist() == [
+        {"id": 102, "viewed_product_ids": None},
+        {"id": 103, "viewed_product_ids": [103]},
+        {"id": 104, "viewed_product_ids": [104, 105, 106]},
+    ]

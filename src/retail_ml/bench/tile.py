@@ -44,9 +44,11 @@ def shift_ids(table: pa.Table, offset: int) -> pa.Table:
         elif field.name.endswith("_ids") and pa.types.is_list(field.type):
             chunks = []
             for chunk in column.chunks:
-                values = pc.add(chunk.values, pa.scalar(offset, chunk.type.value_type))
-                chunks.append(pa.ListArray.from_arrays(chunk.offsets, values,
-                                                       mask=chunk.is_null()))
+                # A sliced chunk's offsets do not start at 0 (and from_arrays refuses a null
+                # mask with them): rebase them onto the chunk's own flattened values.
+                values = pc.add(chunk.flatten(), pa.scalar(offset, chunk.type.value_type))
+                offsets = pc.subtract(chunk.offsets, chunk.offsets[0])
+                chunks.append(pa.ListArray.from_arrays(offsets, values, mask=chunk.is_null()))
             shifted = pa.chunked_array(chunks, type=field.type)
         else:
             continue
