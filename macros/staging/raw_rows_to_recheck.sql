@@ -45,8 +45,10 @@ new_files as (
     where known_files.file_label is null
 ),
 
+-- Distinct: a group must not multiply the rows joined to it (a table without lookups has no
+-- union below to remove repeats).
 groups_to_recheck as (
-    select {{ group_column }}
+    select distinct {{ group_column }}
     from {{ source('shop', table_name) }}
     where filename in (select filename from new_files)
         and {{ group_column }} is not null

@@ -91,10 +91,14 @@ def staged(tmp_path_factory: pytest.TempPathFactory):
     # orphaned sessions' customers stay missing.
     late_customers = sorted({session_orphans[0], order_orphans[0]})
     template = _raw_rows(raw_dir, "customers", "id is not null and email like '%@%' limit 1")
+    first_version = template.to_pylist()[0]
     customers = pa.Table.from_pylist([
-        {**template.to_pylist()[0], "id": customer_id,
-         "email": f"late.customer.{customer_id}@example.com"}
+        {**first_version, "id": customer_id, "email": f"late.customer.{customer_id}@example.com"}
         for customer_id in late_customers
+    ] + [  # a second version of one of them, in the same file (one key group, two rows)
+        {**first_version, "id": late_customers[0],
+         "email": f"late.customer.{late_customers[0]}@example.com",
+         "updated_at": first_version["updated_at"] + timedelta(hours=1)},
     ], schema=template.schema)
     _land(raw_dir, "customers", customers)
     # A re-send of an old staged session, and a new session of an existing customer.
