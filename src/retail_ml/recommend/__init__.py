@@ -2,7 +2,8 @@
 
 Thin dbt Python models call one function of this package each:
 
-* ``ml_recommendation_metrics``: :func:`recommendation_metrics` (= :func:`evaluate_backtest`):
+* ``ml_recommendation_metrics``: :func:`recommendation_metrics_if_changed` (incremental: runs
+  :func:`evaluate_backtest` only when the fingerprint of what it reads changed):
   a rolling-origin backtest of the blended recommender (:func:`recommend`, method ``blend``:
   category affinity + basket/next-order co-purchase of the latest orders + repurchase recency,
   :mod:`~retail_ml.recommend.signals`) against buy-again and popularity baselines, with the
@@ -26,6 +27,13 @@ from retail_ml.recommend.evaluation import (
     served_parameters,
     tune_blend,
 )
+from retail_ml.recommend.incremental import (
+    METRICS_SCHEMA,
+    BacktestRelations,
+    input_fingerprint,
+    recommendation_metrics_if_changed,
+    stored_fingerprints,
+)
 from retail_ml.recommend.inputs import (
     Catalog,
     build_catalog,
@@ -46,8 +54,10 @@ from retail_ml.recommend.similarity import item_similarity, purchase_matrix
 
 __all__ = [
     "BASELINES",
+    "METRICS_SCHEMA",
     "SERVED_METHOD",
     "TUNING_GRID",
+    "BacktestRelations",
     "Catalog",
     "Popularity",
     "RecommenderConfig",
@@ -58,6 +68,7 @@ __all__ = [
     "check_windows",
     "evaluate_backtest",
     "evaluation_methods",
+    "input_fingerprint",
     "item_similarity",
     "order_lines_as_of",
     "per_customer_metrics",
@@ -70,10 +81,12 @@ __all__ = [
     "recommend_for_serving",
     "recommend_from_lines",
     "recommendation_metrics",
+    "recommendation_metrics_if_changed",
     "rows_as_of",
     "scored_per_customer",
     "sequence_signals",
     "served_parameters",
+    "stored_fingerprints",
     "top_k_per_row",
     "tune_blend",
 ]
