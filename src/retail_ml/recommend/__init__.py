@@ -8,7 +8,8 @@ Thin dbt Python models call one function of this package each:
   category affinity + basket/next-order co-purchase of the latest orders + repurchase recency,
   :mod:`~retail_ml.recommend.signals`) against buy-again and popularity baselines, with the
   blend's weights tuned on a window before the reported ones and bootstrap intervals;
-* ``ml_product_recommendations``: :func:`recommend_for_serving` (= :func:`recommend` as of the
+* ``ml_product_recommendations``: :func:`recommendations_from_warehouse` (the inputs cut to the
+  serving day in SQL, then :func:`recommend_for_serving` = :func:`recommend` as of the
   latest complete day, with the tuned parameters).
 """
 
@@ -41,7 +42,13 @@ from retail_ml.recommend.inputs import (
     purchase_history,
     rows_as_of,
 )
-from retail_ml.recommend.jobs import recommend_for_serving, recommendation_metrics
+from retail_ml.recommend.jobs import (
+    ServingRelations,
+    recommend_for_serving,
+    recommendation_metrics,
+    recommendations_from_warehouse,
+    serving_frames,
+)
 from retail_ml.recommend.popularity import Popularity, popularity
 from retail_ml.recommend.recommender import (
     RecommenderConfig,
@@ -61,6 +68,7 @@ __all__ = [
     "Catalog",
     "Popularity",
     "RecommenderConfig",
+    "ServingRelations",
     "bootstrap_indices",
     "bootstrap_interval",
     "build_catalog",
@@ -82,10 +90,12 @@ __all__ = [
     "recommend_from_lines",
     "recommendation_metrics",
     "recommendation_metrics_if_changed",
+    "recommendations_from_warehouse",
     "rows_as_of",
     "scored_per_customer",
     "sequence_signals",
     "served_parameters",
+    "serving_frames",
     "stored_fingerprints",
     "top_k_per_row",
     "tune_blend",

@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from retail_ml.ml.frames import arrow_to_model_frame
 from retail_ml.recommend.evaluation import (
     BOOTSTRAP_SAMPLES,
     BOOTSTRAP_SEED,
@@ -48,7 +47,12 @@ from retail_ml.recommend.evaluation import (
     check_windows,
     evaluate_backtest,
 )
-from retail_ml.recommend.inputs import CATALOGUE_COLUMNS, CUSTOMER_COLUMNS, ORDER_LINE_COLUMNS
+from retail_ml.recommend.inputs import (
+    CATALOGUE_COLUMNS,
+    CUSTOMER_COLUMNS,
+    ORDER_LINE_COLUMNS,
+    warehouse_frame,
+)
 from retail_ml.recommend.recommender import RecommenderConfig
 
 #: ml_recommendation_metrics' columns and types (the model's YAML); the fingerprint is last: it
@@ -105,7 +109,7 @@ def backtest_reads(relations: BacktestRelations) -> dict[str, duckdb.DuckDBPyRel
     a later cancellation day and a line known after every cutoff change nothing).
     """
     windows = relations.windows.project(", ".join(WINDOW_COLUMNS))
-    cutoffs = check_windows(arrow_to_model_frame(windows.to_arrow_table()))["cutoff_date"]
+    cutoffs = check_windows(warehouse_frame(windows))["cutoff_date"]
     listed, newest = _date_list(cutoffs), _date_list([cutoffs.max()])
     line_columns = [c for c in ORDER_LINE_COLUMNS if c != "retracted_date"]
     return {
@@ -212,7 +216,7 @@ def recommendation_metrics_if_changed(
     fingerprint = input_fingerprint(reads, parameters)
     if list(stored_fingerprints) == [fingerprint]:
         return METRICS_SCHEMA.empty_table()
-    frames = {name: arrow_to_model_frame(reads[name].to_arrow_table()) for name in reads}
+    frames = {name: warehouse_frame(reads[name]) for name in reads}
     metrics = evaluate_backtest(
         frames["windows"],
         frames["customers"],
