@@ -31,7 +31,11 @@ def top_k_per_row(
         bound = np.partition(subset, len(candidates) - kept, axis=1)[:, len(candidates) - kept]
     else:
         bound = np.partition(scores, n_columns - kept, axis=1)[:, n_columns - kept]
-    rows, columns = np.nonzero((scores >= bound[:, None]) & np.isfinite(scores))
+    rows, columns = np.nonzero(scores >= bound[:, None])
+    # Only finite entries are ranked (-inf marks an excluded product): checked on the few
+    # entries selected rather than on the whole matrix.
+    finite = np.isfinite(scores[rows, columns])
+    rows, columns = rows[finite], columns[finite]
     order = np.lexsort((columns, -scores[rows, columns], rows))
     rows, columns = rows[order], columns[order]
     ranks = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left") + 1

@@ -383,7 +383,8 @@ def _add_weighted(scores: np.ndarray, part: sparse.csr_matrix, weight: float) ->
         part = part.copy()
         part.sum_duplicates()
     coo = part.tocoo()
-    scores[coo.row, coo.col] += weight * coo.data
+    flat = scores.reshape(-1)  # a view (scores is C-contiguous): 1-d indexing is cheaper
+    flat[coo.row.astype(np.int64) * scores.shape[1] + coo.col] += weight * coo.data
 
 
 def value_at(part: Part, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
