@@ -8,6 +8,7 @@ of dbt and of the package's code paths, what a user of the tables relies on.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pandas as pd
 import pytest
@@ -100,14 +101,16 @@ def test_products_launching_later_are_not_recommended_earlier(built_warehouse):
 
 
 def test_recommender_inputs_are_point_in_time(built_warehouse):
-    """The SQL inputs, recomputed from staged rows: the windows, the order lines with the day
-    each became known, products on sale (launched and landed) on each date, each window's
-    population and what it bought in its label period."""
+    """The SQL inputs, recomputed from staged rows: the windows (ending on the latest landed
+    month-end), the order lines with the day each became known, products on sale (launched and
+    landed) on each date, each window's population and what it bought in its label period."""
     with built_warehouse.connect() as con:
         windows = frame(con, "select * from int_recommender_backtest_windows order by 1")
-        latest = con.execute(
-            "select as_of_date from int_feature_dates_requested where is_latest"
-        ).fetchone()[0]
+        latest, evaluation_cutoff = con.execute(
+            "select max(as_of_date) filter (where is_latest),"
+            " max(as_of_date) filter (where is_recommender_evaluation)"
+            " from int_feature_dates_requested"
+        ).fetchone()
         line_differences = con.execute(
             """
             with expected as (
@@ -164,7 +167,11 @@ def test_recommender_inputs_are_point_in_time(built_warehouse):
     assert windows["window_number"].tolist() == [1, 2, 3, 4]
     assert windows["window_role"].tolist() == ["tuning", "reported", "reported", "reported"]
     cutoffs, ends = list(windows["cutoff_date"]), list(windows["evaluation_end_date"])
-    assert ends[-1] == latest
+    # The newest label period ends on the latest month-end with 7 days (the lateness margin)
+    # between it and the latest complete day.
+    landed_by = latest - timedelta(days=7)
+    assert ends[-1] == (landed_by + timedelta(days=1)).replace(day=1) - timedelta(days=1)
+    assert ends[-1] < latest and cutoffs[-1] == evaluation_cutoff
     assert ends[:-1] == cutoffs[1:], "consecutive, non-overlapping label periods"
     lengths = [(pd.Timestamp(e) - pd.Timestamp(c)).days for c, e in zip(cutoffs, ends, strict=True)]
     assert lengths == [30] * 4

@@ -1,10 +1,14 @@
 -- One row per as-of date the build computes features for: the purchase model's training
 -- cutoffs (the latest `purchase_training_cutoffs` month-ends whose label window has passed
 -- `purchase_label_lateness_days` before the latest day, so late rows are in the label),
--- the latest complete day (serving), the recommender's evaluation cutoff (the latest day minus
--- `recommender_evaluation_days`) and any dates in the var `feature_extra_dates`. Every other
--- date stays answerable through feat_customer_daily.
+-- the latest complete day (serving), the recommender's evaluation cutoff (the newest backtest
+-- window's: `recommender_evaluation_days` before the macro recommender_backtest_end_date) and
+-- any dates in the var `feature_extra_dates`. Every other date stays answerable through
+-- feat_customer_daily.
 {%- set evaluation_days = var('recommender_evaluation_days') %}
+{#- The newest recommender backtest window's cutoff (moves once a month). #}
+{%- set evaluation_cutoff = pit_add_days(
+    recommender_backtest_end_date('bounds.last_date'), -evaluation_days) %}
 {%- set extra_dates = var('feature_extra_dates', []) %}
 
 with
@@ -38,7 +42,7 @@ final as (
         feature_dates.as_of_date,
         feature_dates.as_of_date = bounds.last_date as is_latest,
         training_cutoffs.as_of_date is not null as is_training_cutoff,
-        feature_dates.as_of_date = {{ pit_add_days('bounds.last_date', -evaluation_days) }}
+        feature_dates.as_of_date = {{ evaluation_cutoff }}
             as is_recommender_evaluation
     from feature_dates
     cross join bounds
@@ -46,7 +50,7 @@ final as (
         on feature_dates.as_of_date = training_cutoffs.as_of_date
     where training_cutoffs.as_of_date is not null
         or feature_dates.as_of_date = bounds.last_date
-        or feature_dates.as_of_date = {{ pit_add_days('bounds.last_date', -evaluation_days) }}
+        or feature_dates.as_of_date = {{ evaluation_cutoff }}
     {%- for extra_date in extra_dates %}
         or feature_dates.as_of_date = cast('{{ extra_date }}' as date)
     {%- endfor %}

@@ -1,5 +1,7 @@
 -- One row per window of the recommender's rolling-origin backtest: consecutive windows of
--- `recommender_evaluation_days` days ending on the latest complete day. The newest
+-- `recommender_evaluation_days` days, the newest ending on the latest month-end whose label
+-- period has fully landed (macro recommender_backtest_end_date), so the windows move once a
+-- month and the backtest is recomputed then, not daily. The newest
 -- `recommender_backtest_windows` are reported; the one before them is the tuning window, whose
 -- label period ends on the first reported cutoff, so no reported day is ever used to choose
 -- a parameter. Window numbers count up in time (1 = the tuning window).
@@ -13,7 +15,7 @@ requested_dates as (
 ),
 
 bounds as (
-    select max(as_of_date) as last_date
+    select {{ recommender_backtest_end_date('max(as_of_date)') }} as end_date
     from requested_dates
     where is_latest
 ),
@@ -22,8 +24,8 @@ windows as (
     {%- for back in range(reported + 1) %}
     select
         {{ reported + 1 - back }} as window_number,
-        {{ pit_add_days('bounds.last_date', -(back + 1) * window_days) }} as cutoff_date,
-        {{ pit_add_days('bounds.last_date', -back * window_days) }} as evaluation_end_date
+        {{ pit_add_days('bounds.end_date', -(back + 1) * window_days) }} as cutoff_date,
+        {{ pit_add_days('bounds.end_date', -back * window_days) }} as evaluation_end_date
     from bounds
     {%- if not loop.last %}
     union all

@@ -2,12 +2,14 @@
 
 Thin dbt Python models call one function of this package each:
 
-* ``ml_recommendation_metrics``: :func:`recommendation_metrics` (= :func:`evaluate_backtest`):
+* ``ml_recommendation_metrics``: :func:`recommendation_metrics_if_changed` (incremental: runs
+  :func:`evaluate_backtest` only when the fingerprint of what it reads changed):
   a rolling-origin backtest of the blended recommender (:func:`recommend`, method ``blend``:
   category affinity + basket/next-order co-purchase of the latest orders + repurchase recency,
   :mod:`~retail_ml.recommend.signals`) against buy-again and popularity baselines, with the
   blend's weights tuned on a window before the reported ones and bootstrap intervals;
-* ``ml_product_recommendations``: :func:`recommend_for_serving` (= :func:`recommend` as of the
+* ``ml_product_recommendations``: :func:`recommendations_from_warehouse` (the inputs cut to the
+  serving day in SQL, then :func:`recommend_for_serving` = :func:`recommend` as of the
   latest complete day, with the tuned parameters).
 """
 
@@ -26,6 +28,13 @@ from retail_ml.recommend.evaluation import (
     served_parameters,
     tune_blend,
 )
+from retail_ml.recommend.incremental import (
+    METRICS_SCHEMA,
+    BacktestRelations,
+    input_fingerprint,
+    recommendation_metrics_if_changed,
+    stored_fingerprints,
+)
 from retail_ml.recommend.inputs import (
     Catalog,
     build_catalog,
@@ -33,7 +42,13 @@ from retail_ml.recommend.inputs import (
     purchase_history,
     rows_as_of,
 )
-from retail_ml.recommend.jobs import recommend_for_serving, recommendation_metrics
+from retail_ml.recommend.jobs import (
+    ServingRelations,
+    recommend_for_serving,
+    recommendation_metrics,
+    recommendations_from_warehouse,
+    serving_frames,
+)
 from retail_ml.recommend.popularity import Popularity, popularity
 from retail_ml.recommend.recommender import (
     RecommenderConfig,
@@ -46,11 +61,14 @@ from retail_ml.recommend.similarity import item_similarity, purchase_matrix
 
 __all__ = [
     "BASELINES",
+    "METRICS_SCHEMA",
     "SERVED_METHOD",
     "TUNING_GRID",
+    "BacktestRelations",
     "Catalog",
     "Popularity",
     "RecommenderConfig",
+    "ServingRelations",
     "bootstrap_indices",
     "bootstrap_interval",
     "build_catalog",
@@ -58,6 +76,7 @@ __all__ = [
     "check_windows",
     "evaluate_backtest",
     "evaluation_methods",
+    "input_fingerprint",
     "item_similarity",
     "order_lines_as_of",
     "per_customer_metrics",
@@ -70,10 +89,14 @@ __all__ = [
     "recommend_for_serving",
     "recommend_from_lines",
     "recommendation_metrics",
+    "recommendation_metrics_if_changed",
+    "recommendations_from_warehouse",
     "rows_as_of",
     "scored_per_customer",
     "sequence_signals",
     "served_parameters",
+    "serving_frames",
+    "stored_fingerprints",
     "top_k_per_row",
     "tune_blend",
 ]

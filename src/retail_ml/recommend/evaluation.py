@@ -196,7 +196,7 @@ def scored_per_customer(
         in_block = matrix[block]
         for i, config in enumerate(configs):
             scores = eligible_scores(prepared, block, combine(parts, config))
-            r, c, _ = top_k_per_row(scores, config.k)
+            r, c, _ = top_k_per_row(scores, config.k, prepared.candidates)
             hit = np.asarray(in_block[r, c]).ravel()
             hits[i][block] = np.bincount(r, weights=hit, minlength=in_block.shape[0])
     n_bought = per_buyer.to_numpy(dtype=np.float64)

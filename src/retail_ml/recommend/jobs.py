@@ -13,14 +13,73 @@ their date, never re-derive what was known when.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from retail_ml.recommend._checks import require_rows
-from retail_ml.recommend.evaluation import evaluate_backtest, served_parameters
-from retail_ml.recommend.inputs import rows_as_of, single_day
+from retail_ml.recommend.evaluation import SERVED_METHOD, evaluate_backtest, served_parameters
+from retail_ml.recommend.inputs import (
+    CATALOGUE_COLUMNS,
+    CUSTOMER_COLUMNS,
+    ORDER_LINE_COLUMNS,
+    rows_as_of,
+    single_day,
+    warehouse_frame,
+)
 from retail_ml.recommend.recommender import RecommenderConfig, recommend
+
+
+@dataclass(frozen=True)
+class ServingRelations:
+    """ml_product_recommendations' inputs as DuckDB relations (the model's ``dbt.ref(...)``)."""
+
+    serving: duckdb.DuckDBPyRelation  # feat_customer_serving
+    lines: duckdb.DuckDBPyRelation  # int_recommender_order_lines
+    catalogue: duckdb.DuckDBPyRelation  # int_product_catalogue_requested
+    metrics: duckdb.DuckDBPyRelation  # ml_recommendation_metrics
+
+
+def serving_frames(relations: ServingRelations) -> dict[str, pd.DataFrame]:
+    """What :func:`recommend_for_serving` reads of its inputs, cut in SQL before it leaves
+    DuckDB: the serving customers' segment columns, the order lines known and not retracted by
+    the serving day, that day's catalogue and the served method's parameters. The recommender
+    applies the same rules again (:func:`~retail_ml.recommend.inputs.order_lines_as_of`,
+    :func:`~retail_ml.recommend.inputs.rows_as_of`), so the result is the one of the whole
+    tables: only the copying is saved."""
+    columns = ", ".join([*CUSTOMER_COLUMNS, "as_of_date"])
+    serving = warehouse_frame(relations.serving.project(columns))
+    require_rows(serving, "serving")
+    as_of = pd.Timestamp(single_day(serving, "as_of_date", "serving")).date()
+    day = f"date '{as_of.isoformat()}'"
+    return {
+        "serving": serving,
+        "lines": warehouse_frame(
+            relations.lines.filter(
+                f"known_date <= {day} and (retracted_date is null or retracted_date > {day})"
+            ).project(", ".join(ORDER_LINE_COLUMNS))
+        ),
+        "catalogue": warehouse_frame(
+            relations.catalogue.filter(f"as_of_date = {day}").project(
+                ", ".join([*CATALOGUE_COLUMNS, "as_of_date"])
+            )
+        ),
+        "metrics": warehouse_frame(
+            relations.metrics.filter(f"method = '{SERVED_METHOD}'").project(
+                "method, parameters_json"
+            )
+        ),
+    }
+
+
+def recommendations_from_warehouse(relations: ServingRelations) -> pd.DataFrame:
+    """ml_product_recommendations: :func:`recommend_for_serving` on :func:`serving_frames`."""
+    frames = serving_frames(relations)
+    return recommend_for_serving(
+        frames["serving"], frames["lines"], frames["catalogue"], frames["metrics"]
+    )
 
 
 def recommend_for_serving(

@@ -47,6 +47,7 @@ from retail_ml.recommend.inputs import (
     purchase_history,
 )
 from retail_ml.recommend.popularity import POPULARITY_LEVELS, Popularity, popularity
+from retail_ml.recommend.ranking import top_k_per_row
 from retail_ml.recommend.signals import (
     category_affinity,
     order_matrix,
@@ -210,6 +211,8 @@ class Prepared:
     share: np.ndarray | None
     category_codes: np.ndarray
     category_names: np.ndarray
+    # Columns likely to hold every customer's best (top_k_per_row's candidates; speed only).
+    candidates: np.ndarray | None = None
 
 
 def prepare(
@@ -286,6 +289,9 @@ def prepare(
             as_of=day,
             prior_strength=config.category_prior_strength,
         )
+    candidates = None
+    if config.method == "blend":
+        candidates = _leading_products(share, codes, catalog.is_launched, 2 * config.k)
     return Prepared(
         config=config,
         catalog=catalog,
@@ -304,7 +310,21 @@ def prepare(
         share=share,
         category_codes=codes,
         category_names=names,
+        candidates=candidates,
     )
+
+
+def _leading_products(
+    share: np.ndarray, codes: np.ndarray, on_sale: np.ndarray, per_category: int
+) -> np.ndarray:
+    """The ``per_category`` products on sale with the largest share of each category: a
+    customer's category affinity ranks a category's products by share, so their best are
+    mostly among these."""
+    columns = np.flatnonzero(on_sale)
+    order = columns[np.lexsort((columns, -share[columns], codes[columns]))]
+    ordered_codes = codes[order]
+    first = np.searchsorted(ordered_codes, ordered_codes, side="left")
+    return np.sort(order[np.arange(len(order)) - first < per_category])
 
 
 def chunks(prepared: Prepared) -> Iterator[slice]:
@@ -314,30 +334,74 @@ def chunks(prepared: Prepared) -> Iterator[slice]:
         yield slice(start, start + size)
 
 
-def components(prepared: Prepared, rows: slice) -> dict[str, np.ndarray]:
-    """Dense score parts of one block of targets (each targets × products).
+#: A score part: dense (targets × products), or sparse where most entries are zero.
+Part = np.ndarray | sparse.csr_matrix
+
+
+def components(prepared: Prepared, rows: slice) -> dict[str, Part]:
+    """Score parts of one block of targets (each targets × products).
 
     ``combine`` weighs them into scores: keeping them apart lets the tuning try many weights
-    on one computation of the parts.
+    on one computation of the parts. The blend's repeat, basket and next-order parts stay
+    sparse (a customer's few bought products and their neighbours): only the category part,
+    which every product has, is dense.
     """
     p = prepared
-    parts = {"popularity": p.prior.scores[p.segments[rows]]}
+    parts: dict[str, Part] = {"popularity": p.prior.scores[p.segments[rows]]}
     rebuy = p.catalog.is_repurchase_typical[None, :]
     if p.config.method == "copurchase":
         parts["copurchase"] = (p.recency[rows] @ sparse.csr_matrix(p.similarity)).toarray()
     if p.config.method == "blend":
-        parts["category"] = p.preference[rows][:, p.category_codes] * p.share[None, :]
-        parts["repeat"] = p.recency[rows].toarray() * rebuy
-        parts["basket"] = (p.recent[rows] @ p.basket).toarray()
-        parts["next_order"] = (p.recent[rows] @ p.next_order).toarray()
+        category = np.take(p.preference[rows], p.category_codes, axis=1)
+        category *= p.share[None, :]  # in place: the block's largest array, allocated once
+        parts["category"] = category
+        parts["repeat"] = _keep_columns(p.recency[rows], p.catalog.is_repurchase_typical)
+        parts["basket"] = (p.recent[rows] @ p.basket).tocsr()
+        parts["next_order"] = (p.recent[rows] @ p.next_order).tocsr()
     if p.config.method == "buy_again":
         parts["buy_again"] = p.orders[rows].toarray() * rebuy
         parts["repeat"] = p.recency[rows].toarray() * rebuy
     return parts
 
 
-def combine(parts: dict[str, np.ndarray], config: RecommenderConfig) -> np.ndarray:
-    """The score of every product for every customer of a block (before the eligibility rules)."""
+def _keep_columns(matrix: sparse.csr_matrix, keep: np.ndarray) -> sparse.csr_matrix:
+    """``matrix`` with the entries of the columns not in ``keep`` (a boolean mask) dropped."""
+    coo = matrix.tocoo()
+    kept = keep[coo.col]
+    return sparse.csr_matrix(
+        (coo.data[kept], (coo.row[kept], coo.col[kept])), shape=matrix.shape
+    )
+
+
+def _add_weighted(scores: np.ndarray, part: sparse.csr_matrix, weight: float) -> None:
+    """``scores += weight · part`` in place, touching only ``part``'s stored entries.
+
+    Exactly the dense sum: where ``part`` stores nothing, the dense sum adds ``weight · 0.0``,
+    i.e. +0.0, which leaves every score (>= 0 or -inf) unchanged.
+    """
+    if not part.has_canonical_format:  # one stored entry per position, as += needs
+        part = part.copy()
+        part.sum_duplicates()
+    coo = part.tocoo()
+    flat = scores.reshape(-1)  # a view (scores is C-contiguous): 1-d indexing is cheaper
+    flat[coo.row.astype(np.int64) * scores.shape[1] + coo.col] += weight * coo.data
+
+
+def value_at(part: Part, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The entries ``(rows[i], columns[i])`` of a dense or sparse part (0 where not stored)."""
+    if sparse.issparse(part):
+        return np.asarray(part[rows, columns], dtype=np.float64).ravel()
+    return part[rows, columns]
+
+
+def combine(
+    parts: dict[str, Part], config: RecommenderConfig, *, consume: bool = False
+) -> np.ndarray:
+    """The score of every product for every customer of a block (before the eligibility rules).
+
+    ``consume=True`` (one config per block, as in serving): the blend adds into the category
+    part itself and removes it from ``parts``, saving a copy of the largest array.
+    """
     if config.method == "popularity":
         return parts["popularity"].copy()
     if config.method == "copurchase":
@@ -350,12 +414,13 @@ def combine(parts: dict[str, np.ndarray], config: RecommenderConfig) -> np.ndarr
             np.where(bought, 2.0 + 3.0 * parts["buy_again"] + 0.5 * parts["repeat"], 0.0)
             + parts["popularity"]
         )
-    return (
-        parts["category"]
-        + config.repeat_weight * parts["repeat"]
-        + config.basket_weight * parts["basket"]
-        + config.next_order_weight * parts["next_order"]
-    )
+    # category + repeat_weight · repeat + basket_weight · basket + next_order_weight · next,
+    # added in that order (so every score is the same float as the dense sum's).
+    scores = parts.pop("category") if consume else parts["category"].copy()
+    _add_weighted(scores, parts["repeat"], config.repeat_weight)
+    _add_weighted(scores, parts["basket"], config.basket_weight)
+    _add_weighted(scores, parts["next_order"], config.next_order_weight)
+    return scores
 
 
 def eligible_scores(prepared: Prepared, rows: slice, scores: np.ndarray) -> np.ndarray:
@@ -398,7 +463,7 @@ def recommend_from_lines(
     frames = []
     for rows in chunks(prepared):
         parts = components(prepared, rows)
-        scores = eligible_scores(prepared, rows, combine(parts, config))
+        scores = eligible_scores(prepared, rows, combine(parts, config, consume=True))
         frames.append(_ranked_with_reasons(prepared, rows, parts, scores))
     result = pd.concat(frames, ignore_index=True)
     result["as_of_date"] = pd.Timestamp(as_day(as_of)).date()
@@ -452,7 +517,7 @@ def _ranked_with_reasons(
     p, config = prepared, prepared.config
     customer_ids = p.target_ids[rows]
     segments = p.segments[rows]
-    r, c, ranks = top_k_per_row(scores, config.k)
+    r, c, ranks = top_k_per_row(scores, config.k, p.candidates)
     popular_texts = p.prior.reason_texts()[segments[r], p.prior.levels[segments[r], c]]
     bought_with = np.array(
         [f"bought with {name}" for name in p.catalog.product_names], dtype=object
@@ -470,11 +535,13 @@ def _ranked_with_reasons(
         )
         reasons = np.where(chosen, texts, popular_texts)
     else:
-        category = parts["category"][r, c]
-        repeat = config.repeat_weight * parts["repeat"][r, c]
+        # The category part at the kept entries (the same product as components' dense one,
+        # which combine consumed).
+        category = p.preference[rows][r, p.category_codes[c]] * p.share[c]
+        repeat = config.repeat_weight * value_at(parts["repeat"], r, c)
         sequence = (
-            config.basket_weight * parts["basket"][r, c]
-            + config.next_order_weight * parts["next_order"][r, c]
+            config.basket_weight * value_at(parts["basket"], r, c)
+            + config.next_order_weight * value_at(parts["next_order"], r, c)
         )
         sources = _top_sources(p.recent[rows], r, c, p.sequence)
         # A customer with history sees their favourite category; a new one their country's.
@@ -495,27 +562,6 @@ def _ranked_with_reasons(
             "reason": reasons,
         }
     )
-
-
-def top_k_per_row(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``k`` best finite entries of each row: highest score first, ties to the lower column.
-
-    Returns:
-        ``rows``, ``columns`` and 1-based ``ranks`` of the kept entries, sorted by row and rank.
-        A row with fewer than ``k`` finite entries keeps all of them.
-    """
-    n_rows, n_columns = scores.shape
-    if n_rows == 0 or n_columns == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    kept = min(k, n_columns)
-    kth_best = np.partition(scores, n_columns - kept, axis=1)[:, n_columns - kept]
-    rows, columns = np.nonzero((scores >= kth_best[:, None]) & np.isfinite(scores))
-    order = np.lexsort((columns, -scores[rows, columns], rows))
-    rows, columns = rows[order], columns[order]
-    ranks = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left") + 1
-    best = ranks <= k
-    return rows[best], columns[best], ranks[best]
 
 
 def _top_sources(

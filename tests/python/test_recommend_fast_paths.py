@@ -1,0 +1,148 @@
+"""The recommender's fast paths give exactly what the plain computations give.
+
+ml_product_recommendations must not change a row when it gets faster: each shortcut is
+compared, bit for bit, with the computation it replaces (kept here as the reference): the
+top-k bounded by candidate columns with the full partition, the blend's sparse in-place sum
+with the dense sum, the lookup-table ``locate`` with a binary search, the integer-key
+uniqueness check with pandas', the inputs cut in SQL with the whole tables.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_ml.recommend import (
+    RecommenderConfig,
+    ServingRelations,
+    build_catalog,
+    order_lines_as_of,
+    recommend_for_serving,
+    recommendations_from_warehouse,
+    top_k_per_row,
+)
+from retail_ml.recommend._checks import require_unique
+from retail_ml.recommend.evaluation import SERVED_METHOD
+from retail_ml.recommend.inputs import locate
+from retail_ml.recommend.recommender import chunks, combine, components, prepare
+from test_recommend_evaluation import backtest_inputs, shop_lines
+
+
+def reference_top_k(scores: np.ndarray, k: int) -> list[list[int]]:
+    """Per row, the columns of the k best finite entries: a stable sort of every row."""
+    result = []
+    for row in scores:
+        order = np.argsort(-row, kind="stable")
+        result.append([int(c) for c in order if np.isfinite(row[c])][:k])
+    return result
+
+
+def as_lists(rows: np.ndarray, columns: np.ndarray, n_rows: int) -> list[list[int]]:
+    result: list[list[int]] = [[] for _ in range(n_rows)]
+    for r, c in zip(rows, columns, strict=True):
+        result[r].append(int(c))
+    return result
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_top_k_with_candidate_columns_equals_the_full_ranking(seed):
+    rng = np.random.default_rng(seed)
+    # Few distinct values (many ties), excluded entries, a row with fewer than k finite ones.
+    scores = rng.integers(0, 6, size=(40, 30)).astype(np.float64) / 4
+    scores[rng.random(scores.shape) < 0.2] = -np.inf
+    scores[3, 4:] = -np.inf
+    scores[5, :] = -np.inf
+    expected = reference_top_k(scores, 5)
+    for candidates in [None, np.arange(5), np.array([0, 7, 8, 20, 29, 3]), np.arange(30)]:
+        rows, columns, ranks = top_k_per_row(scores, 5, candidates)
+        assert as_lists(rows, columns, len(scores)) == expected, candidates
+        assert (ranks == np.concatenate([np.arange(1, len(e) + 1) for e in expected])).all()
+
+
+@pytest.fixture(scope="module")
+def shop() -> dict[str, pd.DataFrame]:
+    return backtest_inputs(shop_lines())
+
+
+def test_the_blends_sparse_sum_equals_the_dense_sum_bit_for_bit(shop):
+    cutoff = shop["windows"]["cutoff_date"].max()
+    customers = shop["customers"][shop["customers"]["as_of_date"] == cutoff]
+    catalog = build_catalog(shop["catalogue"][shop["catalogue"]["as_of_date"] == cutoff])
+    config = RecommenderConfig(repeat_weight=0.07, basket_weight=0.3, next_order_weight=0.2,
+                               chunk_size=16)
+    prepared = prepare(customers, order_lines_as_of(shop["lines"], cutoff), catalog,
+                       as_of=cutoff, config=config)
+    rebuy = catalog.is_repurchase_typical[None, :]
+    for rows in chunks(prepared):
+        p = prepared
+        dense = (
+            p.preference[rows][:, p.category_codes] * p.share[None, :]
+            + config.repeat_weight * (p.recency[rows].toarray() * rebuy)
+            + config.basket_weight * (p.recent[rows] @ p.basket).toarray()
+            + config.next_order_weight * (p.recent[rows] @ p.next_order).toarray()
+        )
+        parts = components(prepared, rows)
+        assert np.array_equal(combine(parts, config), dense)  # the parts are kept
+        assert np.array_equal(combine(parts, config, consume=True), dense)
+        assert "category" not in parts
+
+
+def test_locate_by_lookup_table_equals_a_binary_search():
+    rng = np.random.default_rng(4)
+    sorted_ids = np.unique(rng.integers(100, 5_000, size=800))
+    ids = np.r_[rng.choice(sorted_ids, 2_000), rng.integers(0, 6_000, size=500), -3, 10**12]
+    rows, found = locate(sorted_ids, ids)
+    expected_rows = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
+    assert np.array_equal(rows, expected_rows)
+    assert np.array_equal(found, sorted_ids[expected_rows] == ids)
+    # Ids too sparse for a table: the binary search, same answers.
+    sparse_ids = np.array([1, 10**15, 2 * 10**15])
+    assert np.array_equal(locate(sparse_ids, np.array([10**15, 5]))[1], [True, False])
+
+
+def test_uniqueness_by_integer_key_finds_what_pandas_finds():
+    frame = pd.DataFrame({"order_id": [1, 1, 2, 3, 3], "product_id": [7, 8, 7, 9, 9]})
+    with pytest.raises(ValueError, match="duplicate"):
+        require_unique(frame, ["order_id", "product_id"], "lines")
+    require_unique(frame.iloc[:4], ["order_id", "product_id"], "lines")
+    # (1, 12) and (2, 2) share a naive key a * 10 + b: the key is exact, no false duplicate.
+    require_unique(pd.DataFrame({"a": [1, 2], "b": [12, 2]}), ["a", "b"], "frame")
+    with pytest.raises(ValueError, match="duplicate"):
+        require_unique(pd.DataFrame({"a": ["x", "x"], "b": [1, 1]}), ["a", "b"], "frame")
+
+
+def test_inputs_cut_in_sql_give_the_recommendations_of_the_whole_tables(shop):
+    """Lines known later or retracted by then, other days' catalogue and other methods'
+    metrics are left in DuckDB: the recommendations are those of the whole tables."""
+    serving_day = shop["windows"]["evaluation_end_date"].max()
+    serving = shop["customers"].drop_duplicates("customer_id").assign(as_of_date=serving_day)
+    lines = shop["lines"].copy()
+    lines.loc[lines.index[::9], "retracted_date"] = serving_day - timedelta(days=20)
+    lines.loc[lines.index[1::9], "retracted_date"] = serving_day + timedelta(days=2)
+    catalogue = pd.concat(
+        [shop["catalogue"],
+         shop["catalogue"].drop_duplicates("product_id").assign(as_of_date=serving_day)],
+        ignore_index=True,
+    )
+    parameters = '{"k": 10, "method": "blend", "basket_weight": 0.2}'
+    metrics = pd.DataFrame({"method": [SERVED_METHOD, SERVED_METHOD, "buy_again"],
+                            "metric": ["hit_rate_at_10", "recall_at_10", "hit_rate_at_10"],
+                            "parameters_json": [parameters, parameters, '{"k": 3}']})
+    con = duckdb.connect()
+    with con:
+        relations = {}
+        for name, frame in [("serving", serving), ("lines", lines), ("catalogue", catalogue),
+                            ("metrics", metrics)]:
+            source = frame.copy().reset_index(drop=True)  # noqa: F841 - read by DuckDB
+            con.execute(f"create table {name} as select * from source")  # noqa: S608
+            relations[name] = con.table(name)
+        for column in ["order_date", "known_date", "retracted_date"]:
+            con.execute(f"alter table lines alter {column} type date")
+        fast = recommendations_from_warehouse(ServingRelations(**relations))
+    whole = recommend_for_serving(serving, lines, catalogue, metrics)
+    assert set(fast["customer_id"]) == set(serving["customer_id"])
+    pd.testing.assert_frame_equal(fast, whole, check_exact=True)
