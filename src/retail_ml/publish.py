@@ -188,6 +188,44 @@ def view_sql(view: Relation, placement: Mapping[str, str]) -> str:
     return sql
 
 
+def _previous_publication(published_dir: Path, private_db: Path) -> dict | None:
+    """The current publication's record if it was published from `private_db` (its tables are
+    then those of the last green build of that warehouse), else None."""
+    info_path = published_dir / "_published.json"
+    if not (published_dir / PUBLISHED_FILE_NAME).exists() or not info_path.exists():
+        return None
+    info = json.loads(info_path.read_text())
+    return info if info.get("private_warehouse") == str(private_db) else None
+
+
+def _tables_to_keep(con: duckdb.DuckDBPyConnection, plan: PublishPlan,
+                    built: set[str]) -> set[tuple[str, str]]:
+    """The planned tables this build did not (re)build that the previous copy already holds:
+    unchanged since the last green build published them."""
+    present = set(con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database()").fetchall())
+    planned = [("main", t) for t in plan.public_tables]
+    planned += [(INTERNAL_SCHEMA, t) for t in plan.internal_tables]
+    return {(schema, t.name) for schema, t in planned
+            if t.unique_id not in built and (schema, t.name) in present}
+
+
+def _drop_all_but(con: duckdb.DuckDBPyConnection, kept: set[tuple[str, str]]) -> None:
+    """Empties the copied publication except the kept tables (views first: they read tables)."""
+    views = con.execute(
+        "select schema_name, view_name from duckdb_views() "
+        "where database_name = current_database() and not internal").fetchall()
+    for schema, name in views:
+        con.execute(f"drop view {_quote(schema)}.{_quote(name)}")
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database()").fetchall()
+    for schema, name in tables:
+        if (schema, name) not in kept:
+            con.execute(f"drop table {_quote(schema)}.{_quote(name)}")
+
+
 def _copy_tables(con: duckdb.DuckDBPyConnection, schema: str,
                  tables: Iterable[Relation]) -> dict[str, int]:
     counts = {}
@@ -231,6 +269,11 @@ def publish(
 
     Raises NotPublishable, leaving `published_dir` untouched, when the build is not green. The
     private warehouse is only read (attached read-only).
+
+    A partial build (`require_all_built=False`: the intraday refresh on top of a green daily
+    run) copies only the tables it built; the others are taken from the current published
+    copy of the same private warehouse (a file copy), where the last green build put them.
+    Every full build copies every table.
     """
     plan = plan_publication(manifest)
     problems = build_failures(run_results, plan, require_all_built)
@@ -247,14 +290,26 @@ def publish(
                  for r in (*plan.public_tables, *plan.public_views)}
     placement |= {r.relation_name: f"{INTERNAL_SCHEMA}.{_quote(r.name)}"
                   for r in (*plan.internal_tables, *plan.internal_views)}
+    previous = None if require_all_built else _previous_publication(published_dir, private_db)
+    built = {result["unique_id"] for result in run_results.get("results", [])
+             if result["status"] == "success"}
     try:
+        if previous is not None:
+            shutil.copyfile(final_db, temp_db)
         with duckdb.connect(str(temp_db)) as con:
             con.execute(f"attach {_literal(str(private_db))} as private (read_only)")
-            counts: dict[str, int | None] = dict(_copy_tables(con, "main", plan.public_tables))
+            kept = _tables_to_keep(con, plan, built) if previous is not None else set()
+            public = [t for t in plan.public_tables if ("main", t.name) not in kept]
+            internal = [t for t in plan.internal_tables if (INTERNAL_SCHEMA, t.name) not in kept]
+            if previous is not None:
+                _drop_all_but(con, kept)
+            counts: dict[str, int | None] = dict(_copy_tables(con, "main", public))
             _copy_comments(con, counts)
+            counts |= {t.name: previous["relations"].get(t.name) for t in plan.public_tables
+                       if ("main", t.name) in kept}
             if plan.internal_tables or plan.internal_views:
-                con.execute(f"create schema {INTERNAL_SCHEMA}")
-                _copy_tables(con, INTERNAL_SCHEMA, plan.internal_tables)
+                con.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+                _copy_tables(con, INTERNAL_SCHEMA, internal)
             for view in (*plan.internal_views, *plan.public_views):
                 schema = "main" if view in plan.public_views else INTERNAL_SCHEMA
                 con.execute(f"create view {schema}.{_quote(view.name)} as "
@@ -263,7 +318,7 @@ def publish(
                 if view in plan.public_views:
                     counts[view.name] = None
             con.execute("detach private")
-            for table in plan.public_tables:
+            for table in public:
                 con.execute(f"copy main.{_quote(table.name)} to "
                             f"{_literal(str(temp_parquet / (table.name + '.parquet')))}"
                             " (format parquet)")
@@ -281,6 +336,7 @@ def publish(
             "dbt_invocation_id": run_results.get("metadata", {}).get("invocation_id"),
             "private_warehouse": str(private_db),
             "relations": counts,
+            "kept_from_previous": sorted(name for _, name in kept),
         }
         temp_info = published_dir / f"._published.json.tmp-{token}"
         temp_info.write_text(json.dumps(info, indent=2) + "\n")

@@ -203,3 +203,58 @@ def test_a_second_concurrent_build_prints_one_line(tmp_path):
     assert result.returncode == 75
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert len(lines) == 1 and "another build" in lines[0], lines
+
+
+def _private_warehouse(path: Path, a_value: int, b_value: int) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"create or replace table a as select {a_value} as x")  # noqa: S608
+        con.execute(f"create or replace table b as select {b_value} as y")  # noqa: S608
+
+
+def _published_values(published: Path) -> tuple[int, int, int]:
+    with duckdb.connect(str(published / "retail_ml.duckdb"), read_only=True) as con:
+        return (con.execute("select x from main.a").fetchone()[0],
+                con.execute("select y from main.b").fetchone()[0],
+                con.execute("select total from main.v").fetchone()[0])
+
+
+def _results(*built: str) -> dict:
+    return {"metadata": {"invocation_id": "test"},
+            "results": [{"unique_id": f"model.retail_ml.{name}", "status": "success"}
+                        for name in built]}
+
+
+def test_a_partial_build_publishes_what_it_built_and_keeps_the_rest(tmp_path):
+    """The intraday refresh's publication: tables the run built are copied, the others are
+    kept from the previous publication of the same warehouse (not re-read from the private
+    one), views are re-created over both; a full build copies everything."""
+    from retail_ml.publish import publish
+
+    private, published = tmp_path / "wh.duckdb", tmp_path / "published"
+    manifest = manifest_of(
+        node("a", access="public"), node("b", access="public"),
+        node("v", access="public", materialized="view", depends_on=("model.retail_ml.a",
+                                                                   "model.retail_ml.b"),
+             code='select x + y as total from "wh"."main"."a", "wh"."main"."b"'))
+    _private_warehouse(private, 1, 10)
+    publish(private, manifest, _results("a", "b", "v"), published)
+    b_parquet = (published / "parquet" / "b.parquet").read_bytes()
+    assert _published_values(published) == (1, 10, 11)
+
+    _private_warehouse(private, 2, 20)  # b changed too, but this run did not build it
+    result = publish(private, manifest, _results("a", "v"), published, require_all_built=False)
+    assert _published_values(published) == (2, 10, 12)
+    assert result.row_counts == {"a": 1, "b": 1, "v": None}
+    assert (published / "parquet" / "b.parquet").read_bytes() == b_parquet
+    info = json.loads((published / "_published.json").read_text())
+    assert info["kept_from_previous"] == ["b"]
+
+    # From another private warehouse nothing is kept; a full build always copies everything.
+    other = tmp_path / "other.duckdb"
+    _private_warehouse(other, 3, 30)
+    publish(other, manifest, _results("a", "v"), published, require_all_built=False)
+    assert _published_values(published) == (3, 30, 33)
+    _private_warehouse(private, 4, 40)
+    publish(private, manifest, _results("a", "b", "v"), published)
+    assert _published_values(published) == (4, 40, 44)
+    assert not [p.name for p in published.iterdir() if ".tmp-" in p.name]
