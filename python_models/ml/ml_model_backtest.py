@@ -3,11 +3,12 @@ cutoff x scorer (model, baseline) x metric.
 
 Refits the version's recipe once per fold of ml_backtest_folds__purchase_30d (see
 retail_ml.ml.backtest and the ml_model_backtest docs block). Incremental and append-only: a
-version is backtested once, so an unchanged build fits nothing here.
+version is backtested once, so an unchanged build fits nothing here, and reads nothing but the
+registry's few rows: the training, fold and baseline tables stay DuckDB relations until a new
+version needs its backtest.
 """
 
-from retail_ml.ml import arrow_to_model_frame
-from retail_ml.ml.backtest import backtest_model_version
+from retail_ml.ml.backtest import backtest_model_version_from_relations
 
 
 def model(dbt, session):
@@ -17,21 +18,24 @@ def model(dbt, session):
         on_schema_change="fail",
         full_refresh=False,
     )
-    registry = dbt.ref("ml_model_registry").to_arrow_table().drop_columns(["model_bytes"])
-    training = arrow_to_model_frame(dbt.ref("ml_training_set__purchase_30d").to_arrow_table())
-    folds = dbt.ref("ml_backtest_folds__purchase_30d").to_arrow_table().to_pandas()
-    baseline = arrow_to_model_frame(
-        dbt.ref("ml_baseline_backtest_scores__purchase_30d").to_arrow_table()
+    registry = (
+        dbt.ref("ml_model_registry")
+        .select(
+            "model_name, model_version, trained_at, feature_columns_json, params_json,"
+            " training_fingerprint"
+        )
+        .to_arrow_table()
+        .to_pandas()
     )
     backtested = []
     if dbt.is_incremental:
         query = f"select distinct model_version from {dbt.this}"  # noqa: S608 - dbt's relation
         backtested = [row[0] for row in session.execute(query).fetchall()]
-    return backtest_model_version(
-        registry.to_pandas(),
-        training,
-        folds,
-        baseline,
+    return backtest_model_version_from_relations(
+        registry,
+        dbt.ref("ml_training_set__purchase_30d"),
+        dbt.ref("ml_backtest_folds__purchase_30d"),
+        dbt.ref("ml_baseline_backtest_scores__purchase_30d"),
         model_name=dbt.config.get("model_name"),
         backtested_versions=backtested,
         label_days=int(dbt.config.get("label_days")),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from retail_ml.ml.backtest import (
@@ -14,6 +16,7 @@ from retail_ml.ml.backtest import (
     Fold,
     FoldProtocolError,
     backtest_model_version,
+    backtest_model_version_from_relations,
     backtest_summary,
     check_fold_protocol,
     folds_from_table,
@@ -245,6 +248,55 @@ def test_no_backtest_for_a_version_trained_on_other_data(registry: pd.DataFrame)
     other = _frame()
     other.loc[other.index[:40], "label"] = 1 - other.loc[other.index[:40], "label"]
     assert _backtest(registry, other).num_rows == 0
+
+
+class _ReadCounter:
+    """A DuckDB relation that counts how often it is read whole (everything else passes)."""
+
+    def __init__(self, relation: duckdb.DuckDBPyRelation) -> None:
+        self.relation = relation
+        self.reads = 0
+
+    def to_arrow_table(self) -> pa.Table:
+        self.reads += 1
+        return self.relation.to_arrow_table()
+
+    def __getattr__(self, name: str):
+        return getattr(self.relation, name)
+
+
+def _backtest_relations(registry: pd.DataFrame, frame: pd.DataFrame, **kwargs):
+    folds = _fold_table()
+    with duckdb.connect() as connection:
+        tables = [
+            _ReadCounter(connection.from_df(table))
+            for table in (frame, folds, _baseline(frame, folds))
+        ]
+        result = backtest_model_version_from_relations(
+            registry.drop(columns=["model_bytes"]),
+            *tables,
+            model_name="purchase_30d",
+            label_days=30,
+            lateness_days=7,
+            **kwargs,
+        )
+    return result, [table.reads for table in tables]
+
+
+def test_backtest_from_relations_reads_the_tables_only_when_it_runs(
+    registry: pd.DataFrame,
+) -> None:
+    table, reads = _backtest_relations(registry, _frame())
+    assert table.equals(_backtest(registry, _frame()))
+    assert reads == [1, 1, 1]
+    version = registry.loc[0, "model_version"]
+    table, reads = _backtest_relations(registry, _frame(), backtested_versions=[version])
+    assert (table.num_rows, reads) == (0, [0, 0, 0])
+    # Trained on other data: the fingerprint, computed in DuckDB, says so before any read.
+    other = _frame()
+    other.loc[other.index[:40], "label"] = 1 - other.loc[other.index[:40], "label"]
+    table, reads = _backtest_relations(registry, other)
+    assert (table.num_rows, reads) == (0, [0, 0, 0])
 
 
 def test_summary_gives_mean_spread_and_the_difference() -> None:

@@ -74,14 +74,21 @@ def test_fingerprint_ignores_row_order_index_and_extra_columns(frame: pd.DataFra
     assert fingerprint_frame(shuffled.reset_index(drop=True), FP_COLUMNS) == reference
 
 
-def test_fingerprint_changes_with_values_dtypes_and_columns(frame: pd.DataFrame) -> None:
+def test_fingerprint_changes_with_values_and_columns_not_number_storage(
+    frame: pd.DataFrame,
+) -> None:
     reference = fingerprint_frame(frame, FP_COLUMNS)
     changed = frame.copy()
     changed.loc[5, "recency_days"] += 1e-9
     assert fingerprint_frame(changed, FP_COLUMNS) != reference
+    # Numbers are compared as numbers (the warehouse's DECIMAL and BOOLEAN arrive as float64);
+    # a changed dtype is a new model version through the features' dtypes, not the fingerprint.
     as_float = frame.astype({"label": "float64"})
-    assert fingerprint_frame(as_float, FP_COLUMNS) != reference
+    assert fingerprint_frame(as_float, FP_COLUMNS) == reference
+    as_text = frame.astype({"label": "str"})
+    assert fingerprint_frame(as_text, FP_COLUMNS) != reference
     assert fingerprint_frame(frame, FP_COLUMNS[:-1]) != reference
+    assert fingerprint_frame(frame, [*FP_COLUMNS[1:], FP_COLUMNS[0]]) != reference
     assert fingerprint_frame(frame.iloc[1:], FP_COLUMNS) != reference
 
 

@@ -2,7 +2,9 @@
 
 Thin dbt Python models call one function of this package each:
 
-* training: :func:`register_model_version` (= :func:`plan_training`, the
+* training: :func:`register_model_version_from_relations` (the version the
+  warehouse tables imply, :func:`plan_model_version`, computed in DuckDB; when it is
+  registered nothing is read) then :func:`register_model_version` (= :func:`plan_training`, the
   version check against the registry, :func:`fit_plan`,
   :func:`assess_trained_model` against the SQL baseline, :func:`serialize_model`
   and :func:`registry_row`) returns the registry rows to append: the new
@@ -30,7 +32,9 @@ from retail_ml.ml.fingerprint import fingerprint_frame
 from retail_ml.ml.frames import arrow_to_model_frame
 from retail_ml.ml.gates import GateThresholds, evaluate_gates
 from retail_ml.ml.jobs import (
+    plan_model_version,
     register_model_version,
+    register_model_version_from_relations,
     score_with_registered_model,
     train_model_registry_row,
 )
@@ -77,12 +81,14 @@ __all__ = [
     "fingerprint_frame",
     "fit_deterministically",
     "fit_plan",
+    "plan_model_version",
     "library_versions",
     "load_model",
     "load_registered_model",
     "make_pipeline",
     "plan_training",
     "register_model_version",
+    "register_model_version_from_relations",
     "registry_row",
     "registry_table",
     "score_customers",

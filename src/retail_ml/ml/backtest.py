@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -41,9 +42,11 @@ from threadpoolctl import threadpool_limits
 from retail_ml.ml._checks import require_columns, require_rows
 from retail_ml.ml.assessment import REPORTED_METRICS
 from retail_ml.ml.evaluation import evaluate_scores
+from retail_ml.ml.fingerprint import fingerprint_relation
+from retail_ml.ml.frames import arrow_to_model_frame
 from retail_ml.ml.pipeline import fit_deterministically
 from retail_ml.ml.scoring import predict_positive_proba
-from retail_ml.ml.training import TrainingPlan, plan_training
+from retail_ml.ml.training import TrainingPlan, fingerprint_columns, plan_training
 
 __all__ = [
     "BACKTEST_METRICS",
@@ -339,6 +342,72 @@ def backtest_model_version(
         for record in records
     ]
     return pa.Table.from_pylist(rows, schema=BACKTEST_SCHEMA)
+
+
+def backtest_model_version_from_relations(
+    registry: pd.DataFrame,
+    training: duckdb.DuckDBPyRelation,
+    folds: duckdb.DuckDBPyRelation,
+    baseline: duckdb.DuckDBPyRelation,
+    *,
+    model_name: str,
+    backtested_versions: Iterable[str] = (),
+    label_days: int,
+    lateness_days: int,
+    cutoff_column: str = "cutoff_date",
+    id_column: str = "customer_id",
+) -> pa.Table:
+    """:func:`backtest_model_version` on warehouse relations, reading them only to backtest.
+
+    Whether there is anything to do is decided before a row is read: nothing when the latest
+    version is backtested already (a daily run without a new version), or when the training
+    table is not the one it was trained on (its fingerprint, computed in DuckDB by
+    :func:`~retail_ml.ml.fingerprint.fingerprint_relation`, differs from the registered
+    one; e.g. the tests' shuffled labels). Otherwise the tables are read
+    (:func:`~retail_ml.ml.frames.arrow_to_model_frame`) and backtested.
+
+    Args:
+        registry: The registry's rows (``model_bytes`` not needed).
+        training, folds, baseline: ``ml_training_set__purchase_30d``,
+            ``ml_backtest_folds__purchase_30d`` and ``ml_baseline_backtest_scores__purchase_30d``
+            as DuckDB relations.
+        model_name, backtested_versions, label_days, lateness_days, cutoff_column, id_column:
+            As :func:`backtest_model_version`.
+
+    Returns:
+        As :func:`backtest_model_version`.
+    """
+    require_columns(
+        registry,
+        ["model_name", "model_version", "trained_at", "feature_columns_json", "params_json"],
+        "registry",
+    )
+    backtested = list(backtested_versions)
+    latest = _latest_version(registry, model_name)
+    if latest is None or latest["model_version"] in set(backtested):
+        return BACKTEST_SCHEMA.empty_table()
+    features = json.loads(latest["feature_columns_json"])
+    used = fingerprint_columns(
+        [c["name"] for c in features if c["role"] == "numeric"],
+        [c["name"] for c in features if c["role"] == "categorical"],
+        label_column=json.loads(latest["params_json"])["label_column"],
+        cutoff_column=cutoff_column,
+        id_column=id_column,
+    )
+    if fingerprint_relation(training, used) != latest["training_fingerprint"]:
+        return BACKTEST_SCHEMA.empty_table()
+    return backtest_model_version(
+        registry,
+        arrow_to_model_frame(training.to_arrow_table()),
+        folds.to_arrow_table().to_pandas(),
+        arrow_to_model_frame(baseline.to_arrow_table()),
+        model_name=model_name,
+        backtested_versions=backtested,
+        label_days=label_days,
+        lateness_days=lateness_days,
+        cutoff_column=cutoff_column,
+        id_column=id_column,
+    )
 
 
 def backtest_summary(backtest: pd.DataFrame) -> pd.DataFrame:

@@ -2,7 +2,11 @@
 
 A dbt Python model reads its refs as DataFrames and calls exactly one of:
 
-* :func:`register_model_version` - the append-only registry increment: the
+* :func:`register_model_version_from_relations` - the append-only registry
+  increment, deciding in DuckDB whether the version is registered already
+  (:func:`plan_model_version`) before it reads a row, then
+  :func:`register_model_version`;
+* :func:`register_model_version` - the same on frames: the
   model version implied by the training data is computed first (no fitting);
   if it is registered already nothing is trained and an empty table is
   returned, otherwise the model is trained, assessed against the baseline,
@@ -24,13 +28,15 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from retail_ml.ml._checks import require_columns, require_rows
 from retail_ml.ml.assessment import assess_trained_model
 from retail_ml.ml.champion import champion_version
-from retail_ml.ml.fingerprint import fingerprint_frame
+from retail_ml.ml.fingerprint import fingerprint_frame, fingerprint_relation
+from retail_ml.ml.frames import arrow_to_model_frame
 from retail_ml.ml.gates import GateThresholds, evaluate_gates
 from retail_ml.ml.registry import (
     REGISTRY_SCHEMA,
@@ -44,7 +50,14 @@ from retail_ml.ml.registry import (
     unregistered_rows,
 )
 from retail_ml.ml.scoring import score_customers
-from retail_ml.ml.training import fit_plan, plan_training, shuffle_train_labels
+from retail_ml.ml.training import (
+    feature_columns_of,
+    fingerprint_columns,
+    fit_plan,
+    plan_training,
+    planned_params,
+    shuffle_train_labels,
+)
 
 #: Registry columns that :func:`score_with_registered_model` reads.
 REGISTRY_COLUMNS_FOR_SCORING: tuple[str, ...] = (
@@ -59,16 +72,166 @@ REGISTRY_COLUMNS_FOR_SCORING: tuple[str, ...] = (
 )
 
 
+def baseline_columns(cutoff_column: str, id_column: str) -> list[str]:
+    """The baseline columns its fingerprint covers: what the gates compare the model with."""
+    return [cutoff_column, id_column, "probability", "split"]
+
+
 def baseline_fingerprint(
     baseline: pd.DataFrame | None, cutoff_column: str, id_column: str
 ) -> str | None:
     """Fingerprint of the baseline's scores (cutoff, id, probability, split), or ``None``."""
     if baseline is None:
         return None
-    columns = [cutoff_column, id_column, "probability", "split"]
+    columns = baseline_columns(cutoff_column, id_column)
     require_columns(baseline, columns, "baseline")
-    ordered = baseline.loc[:, columns].sort_values(columns[:2], kind="mergesort")
-    return fingerprint_frame(ordered.reset_index(drop=True), columns)
+    return fingerprint_frame(baseline, columns)
+
+
+def _dtype_probe(relation: duckdb.DuckDBPyRelation, columns: Sequence[str]) -> pd.DataFrame:
+    """A frame of at most two rows with the dtypes ``relation[columns]`` has as a model frame.
+
+    Which pandas dtype a column gets from :func:`~retail_ml.ml.frames.arrow_to_model_frame`
+    depends on its warehouse type and on whether it holds a null (an integer column with a
+    null becomes float64), nothing else; so one row of the relation plus, where a column
+    has nulls, a row with a null there (typed: ``case when false``) gives the same dtypes
+    without reading the table.
+    """
+    quoted = ['"' + name.replace('"', '""') + '"' for name in columns]
+    has_nulls = relation.aggregate(
+        ", ".join(f"count(*) > count({name})" for name in quoted)
+    ).fetchone()
+    first = relation.select(", ".join(quoted)).limit(1)
+    if has_nulls is None or not any(has_nulls):
+        return arrow_to_model_frame(first.to_arrow_table())
+    with_nulls = first.select(
+        ", ".join(
+            f"case when false then {name} end as {name}" if null else name
+            for name, null in zip(quoted, has_nulls, strict=True)
+        )
+    )
+    return arrow_to_model_frame(first.union(with_nulls).to_arrow_table())
+
+
+def plan_model_version(
+    training: duckdb.DuckDBPyRelation,
+    baseline: duckdb.DuckDBPyRelation | None,
+    numeric_features: list[str],
+    categorical_features: list[str],
+    *,
+    label_column: str = "label",
+    cutoff_column: str = "cutoff_date",
+    id_column: str = "customer_id",
+    seed: int = 42,
+) -> str:
+    """The model version :func:`register_model_version` would register, without reading rows.
+
+    Everything the version covers, computed where the tables live: the training and
+    baseline fingerprints (:func:`~retail_ml.ml.fingerprint.fingerprint_relation`, the same
+    definition :func:`register_model_version` applies to the frames), the parameters of the
+    unfitted pipeline, the features with the dtypes the model frame will have
+    (:func:`_dtype_probe`) and the library versions.
+
+    Args:
+        training: The training table as a DuckDB relation (``dbt.ref``).
+        baseline: The baseline scores as a relation, or ``None`` (model assessed alone).
+        numeric_features, categorical_features, label_column, cutoff_column, id_column, seed:
+            As :func:`register_model_version`.
+
+    Returns:
+        The 16-hex model version.
+    """
+    numeric, categorical = list(numeric_features), list(categorical_features)
+    used = fingerprint_columns(
+        numeric,
+        categorical,
+        label_column=label_column,
+        cutoff_column=cutoff_column,
+        id_column=id_column,
+    )
+    probe = _dtype_probe(training, numeric + categorical)
+    baseline_digest = (
+        None
+        if baseline is None
+        else fingerprint_relation(baseline, baseline_columns(cutoff_column, id_column))
+    )
+    return model_version(
+        fingerprint_relation(training, used),
+        planned_params(numeric, categorical, seed=seed, label_column=label_column),
+        [column.as_dict() for column in feature_columns_of(probe, numeric, categorical)],
+        library_versions(),
+        baseline_digest,
+    )
+
+
+def register_model_version_from_relations(
+    training: duckdb.DuckDBPyRelation,
+    baseline: duckdb.DuckDBPyRelation | None,
+    numeric_features: list[str],
+    categorical_features: list[str],
+    *,
+    model_name: str,
+    trained_at: datetime,
+    registered_versions: Iterable[str] = (),
+    label_column: str = "label",
+    cutoff_column: str = "cutoff_date",
+    id_column: str = "customer_id",
+    seed: int = 42,
+    thresholds: GateThresholds | None = None,
+    shuffle_train_labels_seed: int | None = None,
+    key: bytes | None = None,
+) -> pa.Table:
+    """:func:`register_model_version` on warehouse relations, reading them only to train.
+
+    The version the tables imply is decided first, in DuckDB (:func:`plan_model_version`);
+    when it is registered already nothing is read or trained and no rows are returned (a
+    daily run with an unchanged training set). Otherwise the tables are read
+    (:func:`~retail_ml.ml.frames.arrow_to_model_frame`) and :func:`register_model_version`
+    trains and registers; the version it computes from the frames must be the planned one
+    (a disagreement is a bug and raises). With ``shuffle_train_labels_seed`` (tests only) the
+    labels are permuted after reading, so the version is known only then: no shortcut.
+
+    Args: as :func:`register_model_version`, with the training table and the baseline scores
+    as DuckDB relations.
+
+    Returns:
+        As :func:`register_model_version`.
+    """
+    registered = list(registered_versions)
+    planned = None
+    if shuffle_train_labels_seed is None:
+        planned = plan_model_version(
+            training,
+            baseline,
+            numeric_features,
+            categorical_features,
+            label_column=label_column,
+            cutoff_column=cutoff_column,
+            id_column=id_column,
+            seed=seed,
+        )
+        if planned in set(registered):
+            return REGISTRY_SCHEMA.empty_table()
+    table = register_model_version(
+        arrow_to_model_frame(training.to_arrow_table()),
+        numeric_features,
+        categorical_features,
+        model_name=model_name,
+        trained_at=trained_at,
+        registered_versions=registered,
+        baseline=None if baseline is None else arrow_to_model_frame(baseline.to_arrow_table()),
+        label_column=label_column,
+        cutoff_column=cutoff_column,
+        id_column=id_column,
+        seed=seed,
+        thresholds=thresholds,
+        shuffle_train_labels_seed=shuffle_train_labels_seed,
+        key=key,
+    )
+    versions = table.column("model_version").to_pylist()
+    if planned is not None and versions not in ([], [planned]):  # pragma: no cover - a bug
+        raise RuntimeError(f"registered version {versions} differs from the planned {planned}")
+    return table
 
 
 def register_model_version(

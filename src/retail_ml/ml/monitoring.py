@@ -24,6 +24,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -31,6 +32,7 @@ from pandas.api.types import is_numeric_dtype
 
 from retail_ml.ml._checks import require_columns, require_rows
 from retail_ml.ml.champion import champion_version
+from retail_ml.ml.frames import arrow_to_model_frame
 from retail_ml.ml.registry import TRUSTED_TYPES, load_registered_model
 from retail_ml.ml.scoring import predict_positive_proba
 
@@ -138,6 +140,39 @@ def drift_level(psi: float, thresholds: DriftThresholds) -> str:
     if psi >= thresholds.alert:
         return "alert"
     return "warn" if psi >= thresholds.warn else "ok"
+
+
+def drift_reference_rows(
+    training: duckdb.DuckDBPyRelation,
+    registry: pd.DataFrame,
+    *,
+    cutoff_column: str = "cutoff_date",
+) -> pd.DataFrame:
+    """The rows of the training table :func:`feature_drift` may take its reference from.
+
+    Those of every registered version's validation cutoff and of the latest cutoff (the
+    fallback when the champion's has left the training set), filtered in DuckDB: the drift
+    reads one or two cutoffs of the training set, not all of it, and is the same as on the
+    whole table.
+
+    Args:
+        training: ``ml_training_set__purchase_30d`` as a DuckDB relation.
+        registry: ``ml_model_registry`` (its ``validation_cutoff``).
+        cutoff_column: Cutoff column of ``training``.
+
+    Returns:
+        Those rows as a model frame (:func:`~retail_ml.ml.frames.arrow_to_model_frame`).
+    """
+    require_columns(registry, ["validation_cutoff"], "registry")
+    quoted = '"' + cutoff_column.replace('"', '""') + '"'
+    latest = training.aggregate(f"max({quoted})").fetchone()
+    cutoffs = {pd.Timestamp(c).date() for c in registry["validation_cutoff"].dropna()}
+    if latest is not None and latest[0] is not None:
+        cutoffs.add(latest[0])
+    # Dates formatted by Python, never text from a table: safe to inline.
+    dates = ", ".join(f"date '{cutoff.isoformat()}'" for cutoff in sorted(cutoffs))
+    rows = training.filter(f"{quoted} in ({dates})") if dates else training.limit(0)
+    return arrow_to_model_frame(rows.to_arrow_table())
 
 
 def feature_drift(

@@ -45,9 +45,12 @@ __all__ = [
     "TrainedModel",
     "TrainingPlan",
     "describe_params",
+    "feature_columns_of",
+    "fingerprint_columns",
     "fingerprint_frame",
     "fit_plan",
     "plan_training",
+    "planned_params",
     "shuffle_train_labels",
     "train_purchase_model",
 ]
@@ -259,6 +262,52 @@ def describe_params(pipeline: Pipeline, seed: int, label_column: str) -> dict[st
     }
 
 
+def feature_columns_of(
+    training: pd.DataFrame, numeric_features: list[str], categorical_features: list[str]
+) -> tuple[FeatureColumn, ...]:
+    """The model inputs with role and pandas dtype, numeric first (the pipeline's order).
+
+    Only the dtypes of ``training`` are read: a frame with the same columns and dtypes (e.g.
+    a few rows of the training table, see :func:`retail_ml.ml.jobs.plan_model_version`)
+    gives the same result.
+    """
+    return tuple(
+        FeatureColumn(name, role, str(training[name].dtype))
+        for names, role in ((numeric_features, "numeric"), (categorical_features, "categorical"))
+        for name in names
+    )
+
+
+def planned_params(
+    numeric_features: list[str],
+    categorical_features: list[str],
+    *,
+    seed: int,
+    label_column: str,
+    classifier_params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """:func:`describe_params` of the pipeline :func:`plan_training` would build (no data)."""
+    pipeline = make_pipeline(
+        list(numeric_features),
+        list(categorical_features),
+        seed,
+        classifier_params=classifier_params,
+    )
+    return describe_params(pipeline, seed, label_column)
+
+
+def fingerprint_columns(
+    numeric_features: list[str],
+    categorical_features: list[str],
+    *,
+    label_column: str,
+    cutoff_column: str,
+    id_column: str,
+) -> list[str]:
+    """The columns, in order, whose fingerprint is the training fingerprint of a plan."""
+    return [id_column, cutoff_column, *numeric_features, *categorical_features, label_column]
+
+
 def plan_training(
     training: pd.DataFrame,
     numeric_features: list[str],
@@ -289,7 +338,16 @@ def plan_training(
     rows = training.loc[:, used].sort_values(
         by=used, kind="mergesort", na_position="last", ignore_index=True
     )
-    fingerprint = fingerprint_frame(rows, [id_column, cutoff_column, *features, label_column])
+    fingerprint = fingerprint_frame(
+        rows,
+        fingerprint_columns(
+            numeric,
+            categorical,
+            label_column=label_column,
+            cutoff_column=cutoff_column,
+            id_column=id_column,
+        ),
+    )
 
     validation_cutoff = rows[cutoff_column].max()
     is_validation = (rows[cutoff_column] == validation_cutoff).to_numpy()
@@ -303,17 +361,12 @@ def plan_training(
         )
 
     pipeline = make_pipeline(numeric, categorical, seed, classifier_params=classifier_params)
-    feature_columns = tuple(
-        FeatureColumn(name, role, str(training[name].dtype))
-        for names, role in ((numeric, "numeric"), (categorical, "categorical"))
-        for name in names
-    )
     return TrainingPlan(
         rows=rows,
         is_validation=is_validation,
         numeric_features=tuple(numeric),
         categorical_features=tuple(categorical),
-        feature_columns=feature_columns,
+        feature_columns=feature_columns_of(training, numeric, categorical),
         label_column=label_column,
         cutoff_column=cutoff_column,
         id_column=id_column,
