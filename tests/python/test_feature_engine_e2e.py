@@ -2,7 +2,8 @@
 
 `assert_feat_customer_daily_equals_requested_features` compares feat_customer_daily (computed
 from the known events when queried) with int_customer_features_requested (running sums over the
-requested dates). Seeding one wrong value into the requested table must make it fail.
+requested dates), on the dates a run writes (and two training cutoffs on a full refresh).
+Seeding one wrong value into the requested table on any of them must make it fail.
 """
 
 from __future__ import annotations
@@ -19,22 +20,41 @@ pytestmark = pytest.mark.e2e
 EQUALITY_TEST = "assert_feat_customer_daily_equals_requested_features"
 
 
-def test_the_strategy_equality_test_fails_on_a_seeded_difference(built_warehouse, tmp_path):
+# Rows of one customer on a requested date the test checks: the serving day and the
+# recommender's evaluation cutoff on every run (an incremental run writes them), the earliest
+# training cutoff on a full refresh (an incremental run keeps the cutoffs it holds).
+SEEDED_DATES = {
+    "serving_day": ("is_latest", ["test"]),
+    "evaluation_cutoff": ("is_recommender_evaluation", ["test"]),
+    "earliest_training_cutoff": (
+        "as_of_date = (select min(as_of_date) from int_feature_dates_requested "
+        "where is_training_cutoff)",
+        ["build", "--full-refresh"]),
+}
+
+
+@pytest.mark.parametrize("seeded", sorted(SEEDED_DATES))
+def test_the_strategy_equality_test_fails_on_a_seeded_difference(built_warehouse, tmp_path,
+                                                                  seeded):
+    condition, command = SEEDED_DATES[seeded]
     # Same file name: the view's SQL names its database after the file.
     copy = tmp_path / built_warehouse.db_path.name
     shutil.copy(built_warehouse.db_path, copy)
     with duckdb.connect(str(copy)) as con:
-        con.execute(
-            """
+        changed = con.execute(
+            f"""
             update int_customer_features_requested
             set orders_30d = orders_30d + 1
-            where is_latest
+            where as_of_date in (select as_of_date from int_feature_dates_requested
+                                 where {condition})
               and customer_id = (select min(customer_id) from int_customer_features_requested)
-            """
-        )
-    run = run_dbt(["test", "--select", EQUALITY_TEST],
+            """  # noqa: S608 - conditions of this module
+        ).fetchone()[0]
+    assert changed == 1
+    # Only the test is selected: `build --full-refresh` rebuilds nothing, it runs the test as
+    # a full refresh would.
+    run = run_dbt([*command, "--select", EQUALITY_TEST],
                   raw_dir=built_warehouse.raw_dir, db_path=copy, work_dir=tmp_path)
     failed = [r for r in run.results if r["status"] == "fail"]
     assert run.returncode != 0 and len(failed) == 1, run.output[-3000:]
     assert failed[0]["failures"] == 2, "the row differs on both sides"
-

@@ -2,6 +2,18 @@
 -- cutoffs and the latest complete day) from the day the customer became known: every feature
 -- of features/customers.yml, computed at those dates only (docs: customer_feature_semantics).
 -- Serving and the training set are filters of this table, so they share every line of SQL.
+-- Incremental (docs: incremental_feature_dates): a run computes only the requested dates the
+-- table lacks and the dates on or after the last landed day of the previous run (the only
+-- ones rows landing since can change), and drops the dates no longer requested; equal to a
+-- full rebuild.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='as_of_date',
+    on_schema_change='fail',
+    post_hook="{{ pit_delete_unrequested_dates(ref('int_feature_dates_requested')) }}"
+) }}
+
 with
 
 customers as (
@@ -10,6 +22,11 @@ customers as (
 
 requested_dates as (
     select * from {{ ref('int_feature_dates_requested') }}
+),
+
+-- The engine's spine: the dates this run computes (every requested date on a full build).
+dates_to_compute as (
+    {{ pit_dates_to_compute('requested_dates') }}
 ),
 
 entities as (
@@ -24,7 +41,7 @@ entities as (
     'customer',
     events=ref('int_customer_events_known'),
     entities='entities',
-    spine='requested_dates',
+    spine='dates_to_compute',
     intervals=ref('int_customer_presence_intervals'),
     name='running'
 ) }},

@@ -3,6 +3,16 @@
 -- latest complete day: every feature of features/products.yml, computed by the shared
 -- point-in-time engine (pit_running_features over every day, pit_finish_features). Products
 -- are few, so the full product x day table is cheap (docs: product_feature_semantics).
+-- Incremental (docs: incremental_feature_dates): a daily run computes only the new days and
+-- the days on or after the last landed day of the previous run; equal to a full rebuild.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='as_of_date',
+    on_schema_change='fail',
+    post_hook="{{ pit_delete_unrequested_dates(ref('int_feature_dates_spined')) }}"
+) }}
+
 with
 
 products as (
@@ -11,6 +21,11 @@ products as (
 
 feature_dates as (
     select * from {{ ref('int_feature_dates_spined') }}
+),
+
+-- The engine's spine: the days this run computes (every day on a full build).
+dates_to_compute as (
+    {{ pit_dates_to_compute('feature_dates') }}
 ),
 
 -- A product is known from the day its row landed, and never before it launched.
@@ -28,7 +43,7 @@ entities as (
     'product',
     events=ref('int_product_events_known'),
     entities='entities',
-    spine='feature_dates',
+    spine='dates_to_compute',
     intervals=ref('int_product_presence_intervals'),
     name='running'
 ) }},
