@@ -12,12 +12,13 @@ The backtest (:func:`~retail_ml.recommend.evaluation.evaluate_backtest`) is a fu
   grid, bootstrap resamples, seed, interval level);
 * the code that computes it (this package's modules) and the numerical libraries' versions.
 
-:func:`input_fingerprint` digests all of them: each input as its row count and the sum of its
-row hashes, computed by DuckDB on the relations (order-independent, one cheap scan; nothing
-crosses into Python). The windows end on the latest landed month-end
-(``recommender_backtest_end_date``), so on most days the fingerprint is the one stored with the
-rows and :func:`recommendation_metrics_if_changed` returns no rows: the incremental model keeps
-its table. Otherwise the backtest runs on exactly the rows fingerprinted and replaces every row.
+:func:`input_fingerprint` digests all of them: each input as the project's one content
+fingerprint (:mod:`retail_ml.ml.fingerprint`), computed by DuckDB on the relations
+(order-independent, one cheap scan; nothing crosses into Python). The windows end on the
+latest landed month-end (``recommender_backtest_end_date``), so on most days the fingerprint
+is the one stored with the rows and :func:`recommendation_metrics_if_changed` returns no rows:
+the incremental model keeps its table. Otherwise the backtest runs on exactly the rows
+fingerprinted and replaces every row.
 Either way the table equals a full rebuild on the same landed data.
 """
 
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from retail_ml.ml.fingerprint import fingerprint_relation
 from retail_ml.recommend.evaluation import (
     BOOTSTRAP_SAMPLES,
     BOOTSTRAP_SEED,
@@ -130,14 +132,11 @@ def backtest_reads(relations: BacktestRelations) -> dict[str, duckdb.DuckDBPyRel
     }
 
 
-def relation_digest(relation: duckdb.DuckDBPyRelation) -> list[str]:
-    """Row count and the sum of the rows' hashes (DuckDB ``hash`` of every column): the same for
-    the same multiset of rows, whatever their order, and computed in one scan by DuckDB."""
-    columns = ", ".join(f'"{column}"' for column in relation.columns)
-    count, total = relation.aggregate(
-        f"count(*), coalesce(sum(hash({columns})), 0)"
-    ).fetchone()
-    return [str(count), str(total)]
+def relation_digest(relation: duckdb.DuckDBPyRelation) -> str:
+    """The project's content fingerprint of every column of ``relation``
+    (:func:`retail_ml.ml.fingerprint.fingerprint_relation`): the same for the same multiset of
+    rows, whatever their order, computed in one scan by DuckDB."""
+    return fingerprint_relation(relation, relation.columns)
 
 
 def code_digest() -> str:
