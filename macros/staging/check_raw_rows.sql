@@ -30,7 +30,8 @@ with
 {% if is_incremental() %}
 {{ raw_rows_to_recheck(table_name, spec, lookups) }}
 {% else %}
-source as (
+-- Read where used, not held: three readers each need a few columns of every landed row.
+source as {{ cte_not_materialized() }}(
     select * from {{ source('shop', table_name) }}
 ),
 {% endif %}

@@ -75,3 +75,15 @@
         {%- endfor %}
     )
 {%- endmacro %}
+
+{#
+    `not materialized ` where the engine would otherwise hold a CTE referenced several times in
+    memory (DuckDB does): scanning the raw files again with only the columns each reader needs
+    costs less than holding every landed row (at `default`: 20-30% faster, 20% less memory for
+    the largest base tables; at xl the held rows spill tens of GB). Empty elsewhere.
+#}
+{% macro cte_not_materialized() -%}
+    {{ return(adapter.dispatch('cte_not_materialized', 'retail_ml')()) }}
+{%- endmacro %}
+{% macro default__cte_not_materialized() -%}{%- endmacro %}
+{% macro duckdb__cte_not_materialized() -%}not materialized {% endmacro %}
