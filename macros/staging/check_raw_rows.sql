@@ -53,7 +53,8 @@ source_files as (
     {{ lookup.sql }}
 ),
 {% endfor %}
-row_checked as (
+-- Not held either: the duplicate rule reads it for the repeated keys only, the rest once.
+row_checked as {{ cte_not_materialized() }}(
     select
         source_files.file_label || ':' || cast(source.file_row_number as {{ dbt.type_string() }}) as raw_row_id,
         {%- for column in spec.columns %}

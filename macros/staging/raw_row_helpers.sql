@@ -79,8 +79,9 @@
 {#
     `not materialized ` where the engine would otherwise hold a CTE referenced several times in
     memory (DuckDB does): scanning the raw files again with only the columns each reader needs
-    costs less than holding every landed row (at `default`: 20-30% faster, 20% less memory for
-    the largest base tables; at xl the held rows spill tens of GB). Empty elsewhere.
+    costs less than holding every landed row (at `default`, base_shop__orders: peak memory
+    1.77 GB -> 0.84 GB with `source` and `row_checked` read where used, same rows; at xl the
+    held rows spilled tens of GB). Empty elsewhere.
 #}
 {% macro cte_not_materialized() -%}
     {{ return(adapter.dispatch('cte_not_materialized', 'retail_ml')()) }}
