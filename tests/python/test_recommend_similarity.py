@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from retail_ml.recommend.inputs import Catalog
-from retail_ml.recommend.similarity import item_similarity, purchase_matrix
+from retail_ml.recommend.similarity import item_similarity, purchase_matrix, top_per_row
 
 
 def catalog(n: int, repurchase: tuple[int, ...] = ()) -> Catalog:
@@ -25,12 +25,16 @@ def purchases(pairs: list[tuple[int, int]]) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=["customer_id", "product_id"])
 
 
+def dense_similarity(*args, **kwargs) -> np.ndarray:
+    return item_similarity(*args, **kwargs).toarray()
+
+
 # Buyers: product 1 = {a, b, c, d}, 2 = {a, b}, 3 = {c}, 4 = {} ; customers a..d = 1..4.
 PAIRS = [(1, 1), (2, 1), (3, 1), (4, 1), (1, 2), (2, 2), (3, 3)]
 
 
 def test_cosine_is_co_buyers_over_geometric_mean_of_buyers():
-    similarity = item_similarity(purchases(PAIRS), catalog(4), method="cosine", neighbours=10)
+    similarity = dense_similarity(purchases(PAIRS), catalog(4), method="cosine", neighbours=10)
     assert similarity[0, 1] == pytest.approx(2 / np.sqrt(4 * 2))
     assert similarity[0, 2] == pytest.approx(1 / np.sqrt(4 * 1))
     assert similarity[1, 2] == 0.0
@@ -39,12 +43,12 @@ def test_cosine_is_co_buyers_over_geometric_mean_of_buyers():
 
 
 def test_counts_are_raw_co_buyers():
-    similarity = item_similarity(purchases(PAIRS), catalog(4), method="counts", neighbours=10)
+    similarity = dense_similarity(purchases(PAIRS), catalog(4), method="counts", neighbours=10)
     assert similarity[0, 1] == 2.0 and similarity[0, 2] == 1.0
 
 
 def test_diagonal_only_for_repurchase_typical_products():
-    similarity = item_similarity(
+    similarity = dense_similarity(
         purchases(PAIRS), catalog(4, repurchase=(2,)), method="cosine", neighbours=10
     )
     np.testing.assert_allclose(np.diag(similarity), [0.0, 1.0, 0.0, 0.0])
@@ -53,7 +57,7 @@ def test_diagonal_only_for_repurchase_typical_products():
 def test_pruning_keeps_the_strongest_neighbours_ties_to_the_lower_id():
     # Product 1 is bought with 2, 3 and 4 by one customer each: a three-way tie.
     pairs = [(1, 1), (1, 2), (2, 1), (2, 3), (3, 1), (3, 4)]
-    similarity = item_similarity(purchases(pairs), catalog(4), method="counts", neighbours=2)
+    similarity = dense_similarity(purchases(pairs), catalog(4), method="counts", neighbours=2)
     assert similarity[0].tolist() == [0.0, 1.0, 1.0, 0.0]
 
 
@@ -62,7 +66,7 @@ def test_duplicate_purchases_count_once_and_unknown_products_are_dropped():
     ids, matrix = purchase_matrix(purchases(pairs), catalog(4))
     assert ids.tolist() == [1, 2, 3, 4]
     assert matrix.shape == (4, 4)
-    binary = item_similarity(purchases(pairs), catalog(4), method="counts", neighbours=10)
+    binary = dense_similarity(purchases(pairs), catalog(4), method="counts", neighbours=10)
     assert binary[0, 1] == 2.0
 
 
@@ -74,10 +78,45 @@ def test_bad_parameters_raise():
 
 
 def test_repurchase_weight_scales_the_diagonal():
-    similarity = item_similarity(
-        purchases(PAIRS), catalog(4, repurchase=(1, 2)), method="cosine", neighbours=10,
+    similarity = dense_similarity(
+        purchases(PAIRS),
+        catalog(4, repurchase=(1, 2)),
+        method="cosine",
+        neighbours=10,
         repurchase_weight=2.5,
     )
     np.testing.assert_allclose(np.diag(similarity), [2.5, 2.5, 0.0, 0.0])
-    off_diagonal = item_similarity(purchases(PAIRS), catalog(4), neighbours=10)
+    off_diagonal = dense_similarity(purchases(PAIRS), catalog(4), neighbours=10)
     assert similarity[0, 1] == off_diagonal[0, 1]
+
+
+def test_blocks_give_the_matrix_of_one_block():
+    # 30 products, 200 customers with random baskets: ties and empty rows included.
+    rng = np.random.default_rng(7)
+    pairs = [(c, int(p)) for c in range(200) for p in rng.choice(30, rng.integers(0, 6)) + 1]
+    for method in ("cosine", "counts"):
+        whole = item_similarity(
+            purchases(pairs),
+            catalog(30, repurchase=(1, 2)),
+            method=method,
+            neighbours=4,
+            block_rows=30,
+        )
+        for block_rows in (1, 7):
+            blocked = item_similarity(
+                purchases(pairs),
+                catalog(30, repurchase=(1, 2)),
+                method=method,
+                neighbours=4,
+                block_rows=block_rows,
+            )
+            assert np.array_equal(blocked.toarray(), whole.toarray())
+        assert whole.has_sorted_indices and (whole.data != 0).all()
+
+
+def test_top_per_row_keeps_the_largest_positive_entries_per_row():
+    matrix = np.array(
+        [[0.0, 3.0, 1.0, 3.0], [-1.0, 0.0, 0.0, 0.0], [2.0, 2.0, 2.0, 5.0], [1.0, 0, 0, 0]]
+    )
+    kept = top_per_row(lambda block: matrix[block].copy(), 4, 2, block_rows=3).toarray()
+    assert kept.tolist() == [[0, 3, 0, 3], [0, 0, 0, 0], [2, 0, 0, 5], [1, 0, 0, 0]]

@@ -163,7 +163,13 @@ def bootstrap_interval(
     values: np.ndarray, indices: np.ndarray, level: float = INTERVAL_LEVEL
 ) -> tuple[float, float]:
     """Percentile interval of the mean of ``values`` over the resamples ``indices``."""
-    means = np.asarray(values, dtype=np.float64)[indices].mean(axis=1)
+    values = np.asarray(values, dtype=np.float64)
+    means = np.empty(len(indices))
+    # A block of resamples at a time: the gathered values of all of them would be
+    # samples × customers floats (2 GB at 250k customers).
+    step = max(1, 4_000_000 // max(indices.shape[1], 1))
+    for start in range(0, len(indices), step):
+        means[start : start + step] = values[indices[start : start + step]].mean(axis=1)
     tail = (1.0 - level) / 2.0
     lower, upper = np.quantile(means, [tail, 1.0 - tail])
     return float(lower), float(upper)

@@ -202,9 +202,9 @@ class Prepared:
     prior: Popularity
     recency: sparse.csr_matrix  # targets × products: recency weight of past purchases
     orders: sparse.csr_matrix  # targets × products: distinct orders with the product
-    similarity: np.ndarray | None
+    similarity: sparse.csr_matrix | None
     recent: sparse.csr_matrix | None  # latest order + decay × the one before
-    sequence: np.ndarray | None  # basket_weight · B + next_order_weight · N (dense)
+    sequence: sparse.csr_matrix | None  # basket_weight · B + next_order_weight · N
     basket: sparse.csr_matrix | None
     next_order: sparse.csr_matrix | None
     preference: np.ndarray | None  # targets × categories
@@ -277,7 +277,8 @@ def prepare(
         basket, next_order = signals.basket, signals.next_order
         sequence = (
             config.basket_weight * basket + config.next_order_weight * next_order
-        ).toarray()
+        ).tocsr()
+        sequence.sort_indices()
         latest, before = recent_orders(lines, target_ids, catalog, count=2, orders=orders_matrix)
         recent = (latest + config.previous_order_decay * before).tocsr()
         recent.sort_indices()
@@ -350,7 +351,7 @@ def components(prepared: Prepared, rows: slice) -> dict[str, Part]:
     parts: dict[str, Part] = {"popularity": p.prior.scores[p.segments[rows]]}
     rebuy = p.catalog.is_repurchase_typical[None, :]
     if p.config.method == "copurchase":
-        parts["copurchase"] = (p.recency[rows] @ sparse.csr_matrix(p.similarity)).toarray()
+        parts["copurchase"] = (p.recency[rows] @ p.similarity).toarray()
     if p.config.method == "blend":
         category = np.take(p.preference[rows], p.category_codes, axis=1)
         category *= p.share[None, :]  # in place: the block's largest array, allocated once
@@ -565,7 +566,10 @@ def _ranked_with_reasons(
 
 
 def _top_sources(
-    weights: sparse.csr_matrix, rows: np.ndarray, columns: np.ndarray, similarity: np.ndarray
+    weights: sparse.csr_matrix,
+    rows: np.ndarray,
+    columns: np.ndarray,
+    similarity: sparse.csr_matrix,
 ) -> np.ndarray:
     """For each (customer row, product column) pair, the bought product contributing most to
     its co-purchase score (ties to the lower product id); -1 when nothing contributes."""
@@ -574,10 +578,11 @@ def _top_sources(
     offset = np.arange(len(pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
     position = np.repeat(weights.indptr[rows], per_pair) + offset
     source = weights.indices[position]
-    contribution = weights.data[position] * similarity[source, columns[pair]]
     sources = np.full(len(rows), -1, dtype=np.int64)
     if len(pair) == 0:
         return sources
+    linked = np.asarray(similarity[source, columns[pair]], dtype=np.float64).ravel()
+    contribution = weights.data[position] * linked
     # A pair's entries are contiguous and in ascending source order (CSR rows are sorted), so
     # the first entry equal to the pair's maximum is the best source with the lowest id.
     starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])

@@ -22,6 +22,7 @@ from scipy import sparse
 
 from retail_ml.recommend.inputs import Catalog, as_day, locate
 from retail_ml.recommend.popularity import UNKNOWN as UNKNOWN_KEY
+from retail_ml.recommend.similarity import top_per_row, zero_diagonal
 
 
 @dataclass(frozen=True)
@@ -65,18 +66,16 @@ def _conditional(
     pairs: sparse.csr_matrix, totals: np.ndarray, neighbours: int
 ) -> sparse.csr_matrix:
     """``pairs[i, j] / totals[i]`` with each row cut to its ``neighbours`` largest values
-    (ties to the lower product id) and the diagonal removed."""
-    dense = pairs.toarray().astype(np.float64)
-    np.fill_diagonal(dense, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dense = np.where(totals[:, None] > 0, dense / totals[:, None], 0.0)
-    if dense.shape[1] > neighbours:
-        order = np.argsort(-dense, axis=1, kind="stable")[:, :neighbours]
-        kept = np.zeros_like(dense)
-        rows = np.arange(dense.shape[0])[:, None]
-        kept[rows, order] = dense[rows, order]
-        dense = kept
-    return sparse.csr_matrix(dense)
+    (ties to the lower product id) and the diagonal removed; dense a block of rows at a time."""
+
+    def share_rows(block: slice) -> np.ndarray:
+        dense = pairs[block].toarray().astype(np.float64)
+        zero_diagonal(dense, block)
+        row_totals = totals[block, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(row_totals > 0, dense / row_totals, 0.0)
+
+    return top_per_row(share_rows, pairs.shape[0], neighbours)
 
 
 def sequence_signals(
