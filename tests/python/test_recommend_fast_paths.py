@@ -2,9 +2,9 @@
 
 ml_product_recommendations must not change a row when it gets faster: each shortcut is
 compared, bit for bit, with the computation it replaces (kept here as the reference): the
-top-k bounded by candidate columns with the full partition, the blend's sparse in-place sum
-with the dense sum, the lookup-table ``locate`` with a binary search, the integer-key
-uniqueness check with pandas', the inputs cut in SQL with the whole tables.
+top k of each customer's shortlist with the ranking of every product's dense score, the
+floor-bounded pair ranking with a full sort, the lookup-table ``locate`` with a binary search,
+the integer-key uniqueness check with pandas', the inputs cut in SQL with the whole tables.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from retail_ml.recommend import (
     order_lines_as_of,
     recommend_for_serving,
     recommendations_from_warehouse,
-    top_k_per_row,
+    shortlist,
+    top_k_of_pairs,
 )
 from retail_ml.recommend._checks import require_unique
 from retail_ml.recommend.evaluation import SERVED_METHOD
 from retail_ml.recommend.inputs import locate
-from retail_ml.recommend.recommender import chunks, combine, components, prepare
+from retail_ml.recommend.recommender import METHODS, chunks, prepare
 from test_recommend_evaluation import backtest_inputs, shop_lines
 
 
@@ -49,7 +50,7 @@ def as_lists(rows: np.ndarray, columns: np.ndarray, n_rows: int) -> list[list[in
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_top_k_with_candidate_columns_equals_the_full_ranking(seed):
+def test_pair_ranking_with_a_floor_equals_the_full_ranking(seed):
     rng = np.random.default_rng(seed)
     # Few distinct values (many ties), excluded entries, a row with fewer than k finite ones.
     scores = rng.integers(0, 6, size=(40, 30)).astype(np.float64) / 4
@@ -57,10 +58,14 @@ def test_top_k_with_candidate_columns_equals_the_full_ranking(seed):
     scores[3, 4:] = -np.inf
     scores[5, :] = -np.inf
     expected = reference_top_k(scores, 5)
-    for candidates in [None, np.arange(5), np.array([0, 7, 8, 20, 29, 3]), np.arange(30)]:
-        rows, columns, ranks = top_k_per_row(scores, 5, candidates)
-        assert as_lists(rows, columns, len(scores)) == expected, candidates
-        assert (ranks == np.concatenate([np.arange(1, len(e) + 1) for e in expected])).all()
+    rows, columns = (index.ravel() for index in np.indices(scores.shape))
+    for subset in [np.arange(5), np.array([0, 7, 8, 20, 29, 3]), np.arange(30)]:
+        floor = np.sort(np.where(np.isfinite(scores[:, subset]), scores[:, subset], -np.inf))
+        floor = floor[:, -5] if len(subset) >= 5 else np.full(len(scores), -np.inf)
+        top = top_k_of_pairs(rows, columns, scores.ravel(), 5, floor=floor)
+        assert as_lists(top.rows, top.columns, len(scores)) == expected, subset
+        assert (top.ranks == np.concatenate([np.arange(1, len(e) + 1) for e in expected])).all()
+        assert np.array_equal(top.scores, scores.ravel()[top.pairs])
 
 
 @pytest.fixture(scope="module")
@@ -68,27 +73,58 @@ def shop() -> dict[str, pd.DataFrame]:
     return backtest_inputs(shop_lines())
 
 
-def test_the_blends_sparse_sum_equals_the_dense_sum_bit_for_bit(shop):
+def dense_scores(p, config) -> np.ndarray:
+    """The reference: every product's score for every target, -inf where not eligible."""
+    rebuy = p.catalog.is_repurchase_typical[None, :]
+    popular = p.prior.scores[p.segments]
+    if config.method == "blend":
+        scores = (
+            p.preference[:, p.category_codes] * p.share[None, :]
+            + config.repeat_weight * (p.recency.toarray() * rebuy)
+            + config.basket_weight * (p.recent @ p.basket).toarray()
+            + config.next_order_weight * (p.recent @ p.next_order).toarray()
+        )
+    elif config.method == "copurchase":
+        scores = (p.recency @ p.similarity).toarray() + config.popularity_weight * popular
+    elif config.method == "buy_again":
+        orders, recency = p.orders.toarray() * rebuy, p.recency.toarray() * rebuy
+        scores = np.where(orders > 0, 2.0 + 3.0 * orders + 0.5 * recency, 0.0) + popular
+    else:
+        scores = popular.copy()
+    scores[:, ~p.catalog.is_launched] = -np.inf
+    scores[(p.orders.toarray() > 0) & ~rebuy] = -np.inf
+    return scores
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_shortlists_top_k_equals_ranking_every_product_bit_for_bit(shop, method, monkeypatch):
     cutoff = shop["windows"]["cutoff_date"].max()
     customers = shop["customers"][shop["customers"]["as_of_date"] == cutoff]
     catalog = build_catalog(shop["catalogue"][shop["catalogue"]["as_of_date"] == cutoff])
-    config = RecommenderConfig(repeat_weight=0.07, basket_weight=0.3, next_order_weight=0.2,
-                               chunk_size=16)
-    prepared = prepare(customers, order_lines_as_of(shop["lines"], cutoff), catalog,
-                       as_of=cutoff, config=config)
-    rebuy = catalog.is_repurchase_typical[None, :]
-    for rows in chunks(prepared):
-        p = prepared
-        dense = (
-            p.preference[rows][:, p.category_codes] * p.share[None, :]
-            + config.repeat_weight * (p.recency[rows].toarray() * rebuy)
-            + config.basket_weight * (p.recent[rows] @ p.basket).toarray()
-            + config.next_order_weight * (p.recent[rows] @ p.next_order).toarray()
-        )
-        parts = components(prepared, rows)
-        assert np.array_equal(combine(parts, config), dense)  # the parts are kept
-        assert np.array_equal(combine(parts, config, consume=True), dense)
-        assert "category" not in parts
+    redone = []
+    every_product = shortlist._every_product
+    monkeypatch.setattr(
+        shortlist, "_every_product",
+        lambda p, rows, redo, config: redone.append(len(redo)) or every_product(
+            p, rows, redo, config),
+    )
+    for k, per_group in [(3, 0), (3, 1), (3, 6), (10, 20), (10, 1000)]:
+        # A heavy popularity prior makes co-purchase customers need more than their shortlist.
+        config = RecommenderConfig(method=method, k=k, chunk_size=16, repeat_weight=0.07,
+                                   basket_weight=0.3, next_order_weight=0.2,
+                                   popularity_weight=20.0 if per_group < k else 1.0)
+        prepared = prepare(customers, order_lines_as_of(shop["lines"], cutoff), catalog,
+                           as_of=cutoff, config=config)
+        scores = dense_scores(prepared, config)
+        expected = reference_top_k(scores, k)
+        lead = shortlist.leaders(prepared, per_group)
+        for rows in chunks(prepared):
+            (top,) = shortlist.block_top_k(prepared, rows, [config], lead)
+            block_scores = scores[rows]
+            assert as_lists(top.rows, top.columns, len(block_scores)) == expected[rows]
+            assert np.array_equal(top.scores, block_scores[top.rows, top.columns])
+    # Both paths ran: customers whose shortlist was not enough were scored on every product.
+    assert sum(redone) > 0
 
 
 def test_locate_by_lookup_table_equals_a_binary_search():

@@ -21,7 +21,7 @@ from retail_ml.recommend import (
     recommend,
     recommend_for_serving,
     recommend_from_lines,
-    top_k_per_row,
+    top_k_of_pairs,
 )
 from retail_ml.recommend.recommender import METHODS
 
@@ -224,7 +224,7 @@ def test_deterministic_whatever_the_input_order(world, method):
     pd.testing.assert_frame_equal(first, run(customers, lines, method=method))
 
 
-def test_top_k_per_row_breaks_ties_by_column_and_skips_excluded():
+def test_top_k_of_pairs_breaks_ties_by_column_and_skips_excluded():
     scores = np.array(
         [
             [1.0, 3.0, 3.0, 0.5],
@@ -232,10 +232,11 @@ def test_top_k_per_row_breaks_ties_by_column_and_skips_excluded():
             [-np.inf, -np.inf, -np.inf, 1.0],
         ]
     )
-    rows, columns, ranks = top_k_per_row(scores, 2)
-    assert rows.tolist() == [0, 0, 1, 1, 2]
-    assert columns.tolist() == [1, 2, 0, 2, 3]
-    assert ranks.tolist() == [1, 2, 1, 2, 1]
+    rows, columns = (index.ravel() for index in np.indices(scores.shape))
+    top = top_k_of_pairs(rows, columns, scores.ravel(), 2)
+    assert top.rows.tolist() == [0, 0, 1, 1, 2]
+    assert top.columns.tolist() == [1, 2, 0, 2, 3]
+    assert top.ranks.tolist() == [1, 2, 1, 2, 1]
 
 
 @pytest.mark.parametrize("which", ["customers", "catalogue"])

@@ -50,11 +50,11 @@ from retail_ml.recommend.jobs import (
     serving_frames,
 )
 from retail_ml.recommend.popularity import Popularity, popularity
+from retail_ml.recommend.ranking import top_k_of_pairs
 from retail_ml.recommend.recommender import (
     RecommenderConfig,
     recommend,
     recommend_from_lines,
-    top_k_per_row,
 )
 from retail_ml.recommend.signals import category_affinity, recent_orders, sequence_signals
 from retail_ml.recommend.similarity import item_similarity, purchase_matrix
@@ -97,6 +97,6 @@ __all__ = [
     "served_parameters",
     "serving_frames",
     "stored_fingerprints",
-    "top_k_per_row",
+    "top_k_of_pairs",
     "tune_blend",
 ]

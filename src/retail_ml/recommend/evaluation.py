@@ -38,12 +38,9 @@ from retail_ml.recommend.recommender import (
     Prepared,
     RecommenderConfig,
     chunks,
-    combine,
-    components,
-    eligible_scores,
     prepare,
-    top_k_per_row,
 )
+from retail_ml.recommend.shortlist import block_top_k, leaders
 
 #: Columns of the metrics frame, in order.
 METRIC_COLUMNS: tuple[str, ...] = (
@@ -181,8 +178,9 @@ def scored_per_customer(
     """:func:`per_customer_metrics` of the top k of each of ``configs`` (weights of
     ``prepared.config``'s method), without building the recommendation frames.
 
-    The score parts of a block of customers are computed once and re-weighed per config: what
-    makes tuning a grid cheap. ``prepared`` must target exactly the buyers of ``actual``.
+    The score parts of a block of customers' shortlists are computed once and re-weighed per
+    config: what makes tuning a grid cheap. ``prepared`` must target exactly the buyers of
+    ``actual``.
     """
     bought = actual[["customer_id", "product_id"]].drop_duplicates()
     ids = prepared.target_ids
@@ -197,14 +195,12 @@ def scored_per_customer(
         shape=(len(ids), prepared.catalog.size),
     )
     hits = [np.zeros(len(ids)) for _ in configs]
+    lead = leaders(prepared, 2 * max(config.k for config in configs))
     for block in chunks(prepared):
-        parts = components(prepared, block)
         in_block = matrix[block]
-        for i, config in enumerate(configs):
-            scores = eligible_scores(prepared, block, combine(parts, config))
-            r, c, _ = top_k_per_row(scores, config.k, prepared.candidates)
-            hit = np.asarray(in_block[r, c]).ravel()
-            hits[i][block] = np.bincount(r, weights=hit, minlength=in_block.shape[0])
+        for i, top in enumerate(block_top_k(prepared, block, configs, lead)):
+            hit = np.asarray(in_block[top.rows, top.columns]).ravel()
+            hits[i][block] = np.bincount(top.rows, weights=hit, minlength=in_block.shape[0])
     n_bought = per_buyer.to_numpy(dtype=np.float64)
     return [
         pd.DataFrame(

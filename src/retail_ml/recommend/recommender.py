@@ -47,7 +47,7 @@ from retail_ml.recommend.inputs import (
     purchase_history,
 )
 from retail_ml.recommend.popularity import POPULARITY_LEVELS, Popularity, popularity
-from retail_ml.recommend.ranking import top_k_per_row
+from retail_ml.recommend.shortlist import TopK, block_top_k, leaders
 from retail_ml.recommend.signals import (
     category_affinity,
     order_matrix,
@@ -211,8 +211,6 @@ class Prepared:
     share: np.ndarray | None
     category_codes: np.ndarray
     category_names: np.ndarray
-    # Columns likely to hold every customer's best (top_k_per_row's candidates; speed only).
-    candidates: np.ndarray | None = None
 
 
 def prepare(
@@ -290,9 +288,6 @@ def prepare(
             as_of=day,
             prior_strength=config.category_prior_strength,
         )
-    candidates = None
-    if config.method == "blend":
-        candidates = _leading_products(share, codes, catalog.is_launched, 2 * config.k)
     return Prepared(
         config=config,
         catalog=catalog,
@@ -311,21 +306,7 @@ def prepare(
         share=share,
         category_codes=codes,
         category_names=names,
-        candidates=candidates,
     )
-
-
-def _leading_products(
-    share: np.ndarray, codes: np.ndarray, on_sale: np.ndarray, per_category: int
-) -> np.ndarray:
-    """The ``per_category`` products on sale with the largest share of each category: a
-    customer's category affinity ranks a category's products by share, so their best are
-    mostly among these."""
-    columns = np.flatnonzero(on_sale)
-    order = columns[np.lexsort((columns, -share[columns], codes[columns]))]
-    ordered_codes = codes[order]
-    first = np.searchsorted(ordered_codes, ordered_codes, side="left")
-    return np.sort(order[np.arange(len(order)) - first < per_category])
 
 
 def chunks(prepared: Prepared) -> Iterator[slice]:
@@ -333,105 +314,6 @@ def chunks(prepared: Prepared) -> Iterator[slice]:
     size = prepared.config.chunk_size
     for start in range(0, len(prepared.target_ids), size):
         yield slice(start, start + size)
-
-
-#: A score part: dense (targets × products), or sparse where most entries are zero.
-Part = np.ndarray | sparse.csr_matrix
-
-
-def components(prepared: Prepared, rows: slice) -> dict[str, Part]:
-    """Score parts of one block of targets (each targets × products).
-
-    ``combine`` weighs them into scores: keeping them apart lets the tuning try many weights
-    on one computation of the parts. The blend's repeat, basket and next-order parts stay
-    sparse (a customer's few bought products and their neighbours): only the category part,
-    which every product has, is dense.
-    """
-    p = prepared
-    parts: dict[str, Part] = {"popularity": p.prior.scores[p.segments[rows]]}
-    rebuy = p.catalog.is_repurchase_typical[None, :]
-    if p.config.method == "copurchase":
-        parts["copurchase"] = (p.recency[rows] @ p.similarity).toarray()
-    if p.config.method == "blend":
-        category = np.take(p.preference[rows], p.category_codes, axis=1)
-        category *= p.share[None, :]  # in place: the block's largest array, allocated once
-        parts["category"] = category
-        parts["repeat"] = _keep_columns(p.recency[rows], p.catalog.is_repurchase_typical)
-        parts["basket"] = (p.recent[rows] @ p.basket).tocsr()
-        parts["next_order"] = (p.recent[rows] @ p.next_order).tocsr()
-    if p.config.method == "buy_again":
-        parts["buy_again"] = p.orders[rows].toarray() * rebuy
-        parts["repeat"] = p.recency[rows].toarray() * rebuy
-    return parts
-
-
-def _keep_columns(matrix: sparse.csr_matrix, keep: np.ndarray) -> sparse.csr_matrix:
-    """``matrix`` with the entries of the columns not in ``keep`` (a boolean mask) dropped."""
-    coo = matrix.tocoo()
-    kept = keep[coo.col]
-    return sparse.csr_matrix(
-        (coo.data[kept], (coo.row[kept], coo.col[kept])), shape=matrix.shape
-    )
-
-
-def _add_weighted(scores: np.ndarray, part: sparse.csr_matrix, weight: float) -> None:
-    """``scores += weight · part`` in place, touching only ``part``'s stored entries.
-
-    Exactly the dense sum: where ``part`` stores nothing, the dense sum adds ``weight · 0.0``,
-    i.e. +0.0, which leaves every score (>= 0 or -inf) unchanged.
-    """
-    if not part.has_canonical_format:  # one stored entry per position, as += needs
-        part = part.copy()
-        part.sum_duplicates()
-    coo = part.tocoo()
-    flat = scores.reshape(-1)  # a view (scores is C-contiguous): 1-d indexing is cheaper
-    flat[coo.row.astype(np.int64) * scores.shape[1] + coo.col] += weight * coo.data
-
-
-def value_at(part: Part, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """The entries ``(rows[i], columns[i])`` of a dense or sparse part (0 where not stored)."""
-    if sparse.issparse(part):
-        return np.asarray(part[rows, columns], dtype=np.float64).ravel()
-    return part[rows, columns]
-
-
-def combine(
-    parts: dict[str, Part], config: RecommenderConfig, *, consume: bool = False
-) -> np.ndarray:
-    """The score of every product for every customer of a block (before the eligibility rules).
-
-    ``consume=True`` (one config per block, as in serving): the blend adds into the category
-    part itself and removes it from ``parts``, saving a copy of the largest array.
-    """
-    if config.method == "popularity":
-        return parts["popularity"].copy()
-    if config.method == "copurchase":
-        return parts["copurchase"] + config.popularity_weight * parts["popularity"]
-    if config.method == "buy_again":
-        # Most-ordered first, then the most recent, then popularity (always < 1): the ordering
-        # of the baseline, as one score. 3 per order outweighs recency (< 0.5) + popularity.
-        bought = parts["buy_again"] > 0
-        return (
-            np.where(bought, 2.0 + 3.0 * parts["buy_again"] + 0.5 * parts["repeat"], 0.0)
-            + parts["popularity"]
-        )
-    # category + repeat_weight · repeat + basket_weight · basket + next_order_weight · next,
-    # added in that order (so every score is the same float as the dense sum's).
-    scores = parts.pop("category") if consume else parts["category"].copy()
-    _add_weighted(scores, parts["repeat"], config.repeat_weight)
-    _add_weighted(scores, parts["basket"], config.basket_weight)
-    _add_weighted(scores, parts["next_order"], config.next_order_weight)
-    return scores
-
-
-def eligible_scores(prepared: Prepared, rows: slice, scores: np.ndarray) -> np.ndarray:
-    """``scores`` with -inf where a product may not be recommended (in place)."""
-    scores[:, ~prepared.catalog.is_launched] = -np.inf
-    block = prepared.orders[rows]
-    bought_rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
-    not_again = ~prepared.catalog.is_repurchase_typical[block.indices]
-    scores[bought_rows[not_again], block.indices[not_again]] = -np.inf
-    return scores
 
 
 def recommend_from_lines(
@@ -461,11 +343,11 @@ def recommend_from_lines(
     )
     if len(prepared.target_ids) == 0:
         return _empty_output().assign(as_of_date=pd.Series(dtype=object))
+    lead = leaders(prepared)
     frames = []
     for rows in chunks(prepared):
-        parts = components(prepared, rows)
-        scores = eligible_scores(prepared, rows, combine(parts, config, consume=True))
-        frames.append(_ranked_with_reasons(prepared, rows, parts, scores))
+        (top,) = block_top_k(prepared, rows, [config], lead)
+        frames.append(_ranked_with_reasons(prepared, rows, top))
     result = pd.concat(frames, ignore_index=True)
     result["as_of_date"] = pd.Timestamp(as_day(as_of)).date()
     return result[list(OUTPUT_COLUMNS)]
@@ -511,14 +393,12 @@ def _history_matrix(
     return matrix
 
 
-def _ranked_with_reasons(
-    prepared: Prepared, rows: slice, parts: dict[str, np.ndarray], scores: np.ndarray
-) -> pd.DataFrame:
-    """Top-k of one block of customers with the main reason of each recommendation."""
+def _ranked_with_reasons(prepared: Prepared, rows: slice, top: TopK) -> pd.DataFrame:
+    """The top k of one block of customers with the main reason of each recommendation."""
     p, config = prepared, prepared.config
     customer_ids = p.target_ids[rows]
     segments = p.segments[rows]
-    r, c, ranks = top_k_per_row(scores, config.k, p.candidates)
+    r, c, values = top.rows, top.columns, top.values
     popular_texts = p.prior.reason_texts()[segments[r], p.prior.levels[segments[r], c]]
     bought_with = np.array(
         [f"bought with {name}" for name in p.catalog.product_names], dtype=object
@@ -526,23 +406,21 @@ def _ranked_with_reasons(
     if config.method == "popularity":
         reasons = popular_texts
     elif config.method == "buy_again":
-        reasons = np.where(parts["buy_again"][r, c] > 0, BUY_AGAIN, popular_texts)
+        reasons = np.where(values["buy_again"] > 0, BUY_AGAIN, popular_texts)
     elif config.method == "copurchase":
-        copurchase = parts["copurchase"][r, c]
+        copurchase = values["copurchase"]
         sources = _top_sources(p.recency[rows], r, c, p.similarity)
         texts = np.where(sources == c, BUY_AGAIN, bought_with[np.maximum(sources, 0)])
         chosen = (sources >= 0) & (copurchase > 0) & (
-            copurchase >= config.popularity_weight * parts["popularity"][r, c]
+            copurchase >= config.popularity_weight * values["popularity"]
         )
         reasons = np.where(chosen, texts, popular_texts)
     else:
-        # The category part at the kept entries (the same product as components' dense one,
-        # which combine consumed).
-        category = p.preference[rows][r, p.category_codes[c]] * p.share[c]
-        repeat = config.repeat_weight * value_at(parts["repeat"], r, c)
+        category = values["category"]
+        repeat = config.repeat_weight * values["repeat"]
         sequence = (
-            config.basket_weight * value_at(parts["basket"], r, c)
-            + config.next_order_weight * value_at(parts["next_order"], r, c)
+            config.basket_weight * values["basket"]
+            + config.next_order_weight * values["next_order"]
         )
         sources = _top_sources(p.recent[rows], r, c, p.sequence)
         # A customer with history sees their favourite category; a new one their country's.
@@ -558,8 +436,8 @@ def _ranked_with_reasons(
         {
             "customer_id": customer_ids[r],
             "product_id": p.catalog.product_ids[c],
-            "rank": ranks.astype(np.int64),
-            "score": scores[r, c],
+            "rank": top.ranks,
+            "score": top.scores,
             "reason": reasons,
         }
     )
