@@ -99,12 +99,14 @@ def locate(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndar
         return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
     low, high = int(sorted_ids[0]), int(sorted_ids[-1])
     if high - low + 1 > LOOKUP_SLOTS_PER_ID * n + 1_000_000:
-        rows = np.clip(np.searchsorted(sorted_ids, ids), 0, n - 1)
-        return rows, sorted_ids[rows] == ids
-    table = np.full(high - low + 1, -1, dtype=np.int64)
-    table[sorted_ids - low] = np.arange(n, dtype=np.int64)
-    inside = (ids >= low) & (ids <= high)
-    rows = np.where(inside, table[np.where(inside, ids - low, 0)], -1)
+        # Ids too spread for a table (e.g. the xl scale's tiled id ranges): a hash lookup,
+        # several times faster than a binary search of tens of millions of ids.
+        rows = pd.Index(sorted_ids).get_indexer(ids).astype(np.int64)
+    else:
+        table = np.full(high - low + 1, -1, dtype=np.int64)
+        table[sorted_ids - low] = np.arange(n, dtype=np.int64)
+        inside = (ids >= low) & (ids <= high)
+        rows = np.where(inside, table[np.where(inside, ids - low, 0)], -1)
     found = rows >= 0
     if not found.all():
         missing = ~found
