@@ -11,6 +11,10 @@ Thin dbt Python models call one function of this package each:
 * ``ml_product_recommendations``: :func:`recommendations_from_warehouse` (the inputs cut to the
   serving day in SQL, then :func:`recommend_for_serving` = :func:`recommend` as of the
   latest complete day, with the tuned parameters).
+
+Both rank each customer's shortlist of products (:mod:`~retail_ml.recommend.shortlist`), which
+gives exactly the top k of every product's score for a cost that does not grow with
+customers × products.
 """
 
 from retail_ml.recommend.evaluation import (
