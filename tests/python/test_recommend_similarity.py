@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from retail_ml.recommend.inputs import Catalog
 from retail_ml.recommend.similarity import item_similarity, purchase_matrix, top_per_row
@@ -118,5 +119,6 @@ def test_top_per_row_keeps_the_largest_positive_entries_per_row():
     matrix = np.array(
         [[0.0, 3.0, 1.0, 3.0], [-1.0, 0.0, 0.0, 0.0], [2.0, 2.0, 2.0, 5.0], [1.0, 0, 0, 0]]
     )
-    kept = top_per_row(lambda block: matrix[block].copy(), 4, 2, block_rows=3).toarray()
+    kept = top_per_row(lambda block: sparse.coo_matrix(matrix[block]), 4, 2, block_rows=3)
+    kept = kept.toarray()
     assert kept.tolist() == [[0, 3, 0, 3], [0, 0, 0, 0], [2, 0, 0, 5], [1, 0, 0, 0]]

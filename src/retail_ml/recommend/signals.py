@@ -22,7 +22,7 @@ from scipy import sparse
 
 from retail_ml.recommend.inputs import Catalog, as_day, locate
 from retail_ml.recommend.popularity import UNKNOWN as UNKNOWN_KEY
-from retail_ml.recommend.similarity import top_per_row, zero_diagonal
+from retail_ml.recommend.similarity import off_diagonal, top_per_row
 
 
 @dataclass(frozen=True)
@@ -66,14 +66,15 @@ def _conditional(
     pairs: sparse.csr_matrix, totals: np.ndarray, neighbours: int
 ) -> sparse.csr_matrix:
     """``pairs[i, j] / totals[i]`` with each row cut to its ``neighbours`` largest values
-    (ties to the lower product id) and the diagonal removed; dense a block of rows at a time."""
+    (ties to the lower product id) and the diagonal removed; a block of rows at a time, only
+    the stored entries ranked."""
 
-    def share_rows(block: slice) -> np.ndarray:
-        dense = pairs[block].toarray().astype(np.float64)
-        zero_diagonal(dense, block)
-        row_totals = totals[block, None]
+    def share_rows(block: slice) -> sparse.coo_matrix:
+        entries = pairs[block].tocoo()
+        row_totals = totals[block][entries.row]
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(row_totals > 0, dense / row_totals, 0.0)
+            values = np.where(row_totals > 0, entries.data / row_totals, 0.0)
+        return off_diagonal(entries.row, entries.col, values, block, pairs.shape[1])
 
     return top_per_row(share_rows, pairs.shape[0], neighbours)
 

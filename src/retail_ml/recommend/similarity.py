@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import sparse
 
 from retail_ml.recommend.inputs import Catalog
+from retail_ml.recommend.ranking import top_k_of_pairs
 
 SimilarityMethod = Literal["cosine", "counts"]
 
@@ -65,9 +66,10 @@ def item_similarity(
     for repurchase-typical products, times ``repurchase_weight``, so that buying one again can
     be recommended.
 
-    The co-buyer counts are made a block of products at a time (:func:`top_per_row`), so
-    memory grows with products × ``block_rows``, not products²: 20k products would need
-    3.2 GB per dense copy.
+    The co-buyer counts are made a block of products at a time and only their stored
+    (non-zero) entries are ranked (:func:`top_per_row`): memory and work grow with the
+    co-purchases, not products² (20k products: 3.2 GB per dense copy, and a sort of 400M
+    entries per matrix).
 
     Args:
         purchases: One row per (customer, product) bought.
@@ -93,14 +95,15 @@ def item_similarity(
     buyers = np.asarray(bought.sum(axis=0), dtype=np.float64).ravel()
     norms = np.sqrt(buyers)
 
-    def similarity_rows(block: slice) -> np.ndarray:
-        co_buyers = (by_product[block] @ bought).toarray().astype(np.float64)
+    def similarity_rows(block: slice) -> sparse.coo_matrix:
+        co_buyers = (by_product[block] @ bought).tocoo()
+        values = co_buyers.data.astype(np.float64)
         if method == "cosine":
+            # Entry by entry what the dense ``co_buyers / np.outer(norms, norms)`` computes.
             with np.errstate(divide="ignore", invalid="ignore"):
-                co_buyers /= np.outer(norms[block], norms)
-            co_buyers[~np.isfinite(co_buyers)] = 0.0
-        zero_diagonal(co_buyers, block)
-        return co_buyers
+                values = values / (norms[block][co_buyers.row] * norms[co_buyers.col])
+            values[~np.isfinite(values)] = 0.0
+        return off_diagonal(co_buyers.row, co_buyers.col, values, block, catalog.size)
 
     pruned = top_per_row(similarity_rows, catalog.size, neighbours, block_rows=block_rows)
     if method == "cosine":
@@ -114,35 +117,50 @@ def item_similarity(
 
 
 def default_block_rows(columns: int) -> int:
-    """Rows of a dense block of ``columns`` columns that hold about 4M floats (32 MB)."""
+    """Rows of a block of ``columns`` columns that hold at most about 4M entries."""
     return max(1, BLOCK_CELLS // max(columns, 1))
 
 
-#: Floats in one dense block of :func:`top_per_row`: its working copies stay near 100 MB.
+#: Entries at most in one block of :func:`top_per_row` (a sparse product's block: ~100 MB).
 BLOCK_CELLS = 4_000_000
 
 
 def top_per_row(
-    rows_of: Callable[[slice], np.ndarray],
+    rows_of: Callable[[slice], sparse.coo_matrix],
     size: int,
     k: int,
     *,
     block_rows: int | None = None,
 ) -> sparse.csr_matrix:
     """The ``k`` largest positive entries of each row of a ``size`` × ``size`` matrix given a
-    block of rows at a time (ties to the lower column), as CSR.
+    block of rows at a time (ties to the lower column: the ranking rule,
+    :func:`~retail_ml.recommend.ranking.top_k_of_pairs`), as CSR.
+
+    Only stored entries are ranked: every entry not stored is 0, never kept.
 
     Args:
-        rows_of: The dense rows of a block (a slice of rows: ``(rows, size)`` floats).
+        rows_of: The rows of a block (a slice of rows), block-local, each entry stored once.
         size: Rows and columns of the matrix.
         k: Entries kept per row (>= 1).
         block_rows: Rows per block (default: :func:`default_block_rows`).
     """
     block_rows = block_rows or default_block_rows(size)
-    blocks = [
-        sparse.csr_matrix(_keep_top_per_row(rows_of(_block(start, block_rows, size)), k))
-        for start in range(0, size, block_rows)
-    ]
+    blocks = []
+    for start in range(0, size, block_rows):
+        block = _block(start, block_rows, size)
+        entries = rows_of(block)
+        positive = entries.data > 0
+        top = top_k_of_pairs(
+            entries.row[positive].astype(np.int64),
+            entries.col[positive].astype(np.int64),
+            entries.data[positive],
+            k,
+        )
+        blocks.append(
+            sparse.csr_matrix(
+                (top.scores, (top.rows, top.columns)), shape=(block.stop - block.start, size)
+            )
+        )
     if not blocks:
         return sparse.csr_matrix((size, size), dtype=np.float64)
     return _canonical(sparse.vstack(blocks, format="csr"))
@@ -152,10 +170,14 @@ def _block(start: int, rows: int, size: int) -> slice:
     return slice(start, min(start + rows, size))
 
 
-def zero_diagonal(block_values: np.ndarray, block: slice) -> None:
-    """Set the diagonal entries of the rows ``block`` of a square matrix to 0 (in place)."""
-    rows = np.arange(block_values.shape[0])
-    block_values[rows, rows + block.start] = 0.0
+def off_diagonal(
+    rows: np.ndarray, columns: np.ndarray, values: np.ndarray, block: slice, size: int
+) -> sparse.coo_matrix:
+    """The block-local entries of the rows ``block`` of a square matrix, diagonal dropped."""
+    keep = rows.astype(np.int64) + block.start != columns
+    return sparse.coo_matrix(
+        (values[keep], (rows[keep], columns[keep])), shape=(block.stop - block.start, size)
+    )
 
 
 def _canonical(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -164,16 +186,3 @@ def _canonical(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     matrix.eliminate_zeros()
     matrix.sort_indices()
     return matrix
-
-
-def _keep_top_per_row(matrix: np.ndarray, k: int) -> np.ndarray:
-    """Zero all but the ``k`` largest positive values of each row (ties to the lower column)."""
-    if matrix.shape[1] <= k:
-        return np.where(matrix > 0, matrix, 0.0)
-    # A stable sort of the negated values orders ties by column, i.e. by product id.
-    order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
-    kept = np.zeros_like(matrix)
-    rows = np.arange(matrix.shape[0])[:, None]
-    kept[rows, order] = matrix[rows, order]
-    kept[kept < 0] = 0.0
-    return kept
