@@ -119,6 +119,22 @@ def test_top_per_row_keeps_the_largest_positive_entries_per_row():
     matrix = np.array(
         [[0.0, 3.0, 1.0, 3.0], [-1.0, 0.0, 0.0, 0.0], [2.0, 2.0, 2.0, 5.0], [1.0, 0, 0, 0]]
     )
-    kept = top_per_row(lambda block: sparse.coo_matrix(matrix[block]), 4, 2, block_rows=3)
-    kept = kept.toarray()
-    assert kept.tolist() == [[0, 3, 0, 3], [0, 0, 0, 0], [2, 0, 0, 5], [1, 0, 0, 0]]
+    for dense_share in (0.0, 1.0):  # ranked as a dense block, or entry by entry
+        kept = top_per_row(
+            lambda block: sparse.coo_matrix(matrix[block]), 4, 2, block_rows=3,
+            dense_share=dense_share,
+        ).toarray()
+        assert kept.tolist() == [[0, 3, 0, 3], [0, 0, 0, 0], [2, 0, 0, 5], [1, 0, 0, 0]]
+
+
+def test_dense_and_entrywise_ranking_agree_on_random_sparse_rows():
+    rng = np.random.default_rng(3)
+    matrix = np.where(rng.random((60, 60)) < 0.3, rng.integers(1, 5, (60, 60)) / 2, 0.0)
+    results = [
+        top_per_row(
+            lambda block: sparse.coo_matrix(matrix[block]), 60, 5, block_rows=7,
+            dense_share=dense_share,
+        ).toarray()
+        for dense_share in (0.0, 1.0)
+    ]
+    assert np.array_equal(results[0], results[1]) and (results[0] > 0).sum() == 60 * 5

@@ -131,24 +131,34 @@ def top_per_row(
     k: int,
     *,
     block_rows: int | None = None,
+    dense_share: float = 0.25,
 ) -> sparse.csr_matrix:
     """The ``k`` largest positive entries of each row of a ``size`` × ``size`` matrix given a
     block of rows at a time (ties to the lower column: the ranking rule,
     :func:`~retail_ml.recommend.ranking.top_k_of_pairs`), as CSR.
 
-    Only stored entries are ranked: every entry not stored is 0, never kept.
+    Only stored entries are ranked (every entry not stored is 0, never kept), unless a block
+    stores more than ``dense_share`` of its entries: it is then ranked as a dense array, row
+    by row. Both give the same entries.
 
     Args:
         rows_of: The rows of a block (a slice of rows), block-local, each entry stored once.
         size: Rows and columns of the matrix.
         k: Entries kept per row (>= 1).
         block_rows: Rows per block (default: :func:`default_block_rows`).
+        dense_share: Share of stored entries above which a block is ranked densely.
     """
     block_rows = block_rows or default_block_rows(size)
     blocks = []
     for start in range(0, size, block_rows):
         block = _block(start, block_rows, size)
         entries = rows_of(block)
+        n_rows = block.stop - block.start
+        if entries.nnz > dense_share * n_rows * size:
+            # Mostly filled (e.g. co-buyers over years at 2k products): one sort per row of
+            # the dense block is cheaper than sorting the entries by three keys.
+            blocks.append(sparse.csr_matrix(_keep_top_per_row(entries.toarray(), k)))
+            continue
         positive = entries.data > 0
         top = top_k_of_pairs(
             entries.row[positive].astype(np.int64),
@@ -157,9 +167,7 @@ def top_per_row(
             k,
         )
         blocks.append(
-            sparse.csr_matrix(
-                (top.scores, (top.rows, top.columns)), shape=(block.stop - block.start, size)
-            )
+            sparse.csr_matrix((top.scores, (top.rows, top.columns)), shape=(n_rows, size))
         )
     if not blocks:
         return sparse.csr_matrix((size, size), dtype=np.float64)
@@ -186,3 +194,16 @@ def _canonical(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     matrix.eliminate_zeros()
     matrix.sort_indices()
     return matrix
+
+
+def _keep_top_per_row(matrix: np.ndarray, k: int) -> np.ndarray:
+    """Zero all but the ``k`` largest positive values of each row (ties to the lower column)."""
+    if matrix.shape[1] <= k:
+        return np.where(matrix > 0, matrix, 0.0)
+    # A stable sort of the negated values orders ties by column, i.e. by product id.
+    order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
+    kept = np.zeros_like(matrix)
+    rows = np.arange(matrix.shape[0])[:, None]
+    kept[rows, order] = matrix[rows, order]
+    kept[kept < 0] = 0.0
+    return kept
