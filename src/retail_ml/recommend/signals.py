@@ -53,7 +53,7 @@ def order_matrix(
     order_ids = orders["order_id"].to_numpy(dtype=np.int64)
     by_id = np.argsort(order_ids, kind="stable")
     line_orders = lines["order_id"].to_numpy(dtype=np.int64)[known]
-    rows = by_id[np.searchsorted(order_ids[by_id], line_orders)]
+    rows = by_id[locate(order_ids[by_id], line_orders)[0]]  # every line's order is there
     matrix = sparse.csr_matrix(
         (np.ones(len(rows)), (rows, columns[known])), shape=(len(orders), catalog.size)
     )
