@@ -91,6 +91,15 @@ def test_bootstrap_is_deterministic_and_brackets_the_mean():
         bootstrap_indices(0, samples=10, seed=1)
 
 
+def test_bootstrap_in_blocks_of_resamples_equals_all_at_once():
+    # 50k customers: 80 resamples per block, so 200 resamples take three blocks.
+    rng = np.random.default_rng(5)
+    values = rng.random(50_000)
+    indices = bootstrap_indices(len(values), samples=200, seed=3)
+    means = values[indices].mean(axis=1)
+    assert bootstrap_interval(values, indices) == tuple(np.quantile(means, [0.025, 0.975]))
+
+
 def windows_frame(reported: int = 2) -> pd.DataFrame:
     """What int_recommender_backtest_windows holds: a tuning window, then ``reported`` ones."""
     rows = []

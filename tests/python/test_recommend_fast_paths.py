@@ -135,9 +135,13 @@ def test_locate_by_lookup_table_equals_a_binary_search():
     expected_rows = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
     assert np.array_equal(rows, expected_rows)
     assert np.array_equal(found, sorted_ids[expected_rows] == ids)
-    # Ids too sparse for a table: the binary search, same answers.
-    sparse_ids = np.array([1, 10**15, 2 * 10**15])
-    assert np.array_equal(locate(sparse_ids, np.array([10**15, 5]))[1], [True, False])
+    # Ids too spread for a table (xl's tiled ranges): the hash lookup, same answers.
+    spread = np.unique(np.r_[rng.integers(0, 5_000, 800), rng.integers(0, 5_000, 800) + 10**12])
+    ids = np.r_[rng.choice(spread, 2_000), rng.integers(0, 6_000, 500), 10**12 + 7_000, -3]
+    rows, found = locate(spread, ids)
+    expected_rows = np.clip(np.searchsorted(spread, ids), 0, len(spread) - 1)
+    assert np.array_equal(rows, expected_rows)
+    assert np.array_equal(found, spread[expected_rows] == ids) and not found.all()
 
 
 def test_uniqueness_by_integer_key_finds_what_pandas_finds():

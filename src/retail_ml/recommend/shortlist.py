@@ -24,11 +24,16 @@ order, as the sum of the dense parts would use, so every score is the same float
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 
 from retail_ml.recommend.ranking import RankedPairs, top_k_of_pairs
+from retail_ml.recommend.similarity import canonical
+
+if TYPE_CHECKING:  # the recommender imports this module
+    from retail_ml.recommend.recommender import Prepared, RecommenderConfig
 
 #: A block of customers' rows: a slice (serving, backtest) or row numbers (fallback).
 Rows = slice | np.ndarray
@@ -48,7 +53,7 @@ class TopK:
     values: dict[str, np.ndarray]
 
 
-def sparse_parts(prepared, rows: Rows) -> dict[str, sparse.csr_matrix]:
+def sparse_parts(prepared: Prepared, rows: Rows) -> dict[str, sparse.csr_matrix]:
     """The sparse score parts of a block (block rows × products), by method."""
     p = prepared
     method = p.config.method
@@ -56,11 +61,11 @@ def sparse_parts(prepared, rows: Rows) -> dict[str, sparse.csr_matrix]:
     if method == "blend":
         return {
             "repeat": _keep_columns(p.recency[rows], rebuy),
-            "basket": _canonical(p.recent[rows] @ p.basket),
-            "next_order": _canonical(p.recent[rows] @ p.next_order),
+            "basket": canonical(p.recent[rows] @ p.basket),
+            "next_order": canonical(p.recent[rows] @ p.next_order),
         }
     if method == "copurchase":
-        return {"copurchase": _canonical(p.recency[rows] @ p.similarity)}
+        return {"copurchase": canonical(p.recency[rows] @ p.similarity)}
     if method == "buy_again":
         return {
             "buy_again": _keep_columns(p.orders[rows], rebuy),
@@ -70,7 +75,7 @@ def sparse_parts(prepared, rows: Rows) -> dict[str, sparse.csr_matrix]:
 
 
 def pair_values(
-    prepared,
+    prepared: Prepared,
     rows: Rows,
     parts: dict[str, sparse.csr_matrix],
     r: np.ndarray,
@@ -87,7 +92,7 @@ def pair_values(
     return values
 
 
-def combine_values(values: dict[str, np.ndarray], config) -> np.ndarray:
+def combine_values(values: dict[str, np.ndarray], config: RecommenderConfig) -> np.ndarray:
     """The score of each pair from its part values: the one scoring formula of the methods."""
     if config.method == "popularity":
         return values["popularity"].copy()
@@ -121,14 +126,14 @@ class Leaders:
     next_base: np.ndarray  # per group
     is_leader: np.ndarray  # groups × products
 
-    def of_pairs(self, prepared, rows: Rows, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    def of_pairs(self, prepared: Prepared, rows: Rows, r: np.ndarray, c: np.ndarray) -> np.ndarray:
         """Whether each pair's product is one of its customer's leaders."""
         if prepared.config.method == "blend":
             return self.is_leader.any(axis=0)[c]
         return self.is_leader[prepared.segments[rows][r], c]
 
 
-def leaders(prepared, per_group: int | None = None) -> Leaders:
+def leaders(prepared: Prepared, per_group: int | None = None) -> Leaders:
     """The leaders of ``prepared``'s method (ties to the lower column, as in the ranking);
     ``per_group`` defaults to twice the config's k: room for a few products a customer may
     not be shown again."""
@@ -154,7 +159,9 @@ def leaders(prepared, per_group: int | None = None) -> Leaders:
     return Leaders(columns=columns, next_base=next_base, is_leader=is_leader)
 
 
-def bounds(prepared, rows: Rows, lead: Leaders, config) -> np.ndarray:
+def bounds(
+    prepared: Prepared, rows: Rows, lead: Leaders, config: RecommenderConfig
+) -> np.ndarray:
     """Per block row, a score no product off its shortlist can exceed (``-inf``: none left)."""
     p = prepared
     if config.method == "blend":
@@ -173,7 +180,7 @@ def bounds(prepared, rows: Rows, lead: Leaders, config) -> np.ndarray:
 
 
 def shortlist_pairs(
-    prepared, rows: Rows, parts: dict[str, sparse.csr_matrix], lead: Leaders
+    prepared: Prepared, rows: Rows, parts: dict[str, sparse.csr_matrix], lead: Leaders
 ) -> tuple[np.ndarray, np.ndarray]:
     """The eligible (block row, product) pairs of the block's shortlists, sorted."""
     p = prepared
@@ -195,7 +202,7 @@ def shortlist_pairs(
 
 
 def _eligible_unique(
-    prepared, rows: Rows, r: np.ndarray, c: np.ndarray
+    prepared: Prepared, rows: Rows, r: np.ndarray, c: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distinct pairs, sorted, without the products a customer may not be recommended:
     not on sale, or bought before and not repurchase-typical."""
@@ -210,7 +217,9 @@ def _eligible_unique(
     return keys // size, keys % size
 
 
-def block_top_k(prepared, rows: slice, configs: list, lead: Leaders) -> list[TopK]:
+def block_top_k(
+    prepared: Prepared, rows: slice, configs: list[RecommenderConfig], lead: Leaders
+) -> list[TopK]:
     """The top ``config.k`` of every config for the block ``rows``: exactly what ranking every
     product would give (see the module docstring). ``lead``: :func:`leaders` of ``prepared``
     (computed once for all blocks), with at least ``k`` per group for the shortlist to pay."""
@@ -250,7 +259,9 @@ def _kth_among(r: np.ndarray, scores: np.ndarray, n_rows: int, k: int) -> np.nda
     return np.partition(dense, width - k, axis=1)[:, width - k]
 
 
-def _every_product(prepared, rows: slice, redo: np.ndarray, config) -> TopK:
+def _every_product(
+    prepared: Prepared, rows: slice, redo: np.ndarray, config: RecommenderConfig
+) -> TopK:
     """The top k of the block rows ``redo``, scored on every launched product."""
     p = prepared
     absolute = np.arange(len(p.target_ids))[rows][redo]
@@ -313,18 +324,9 @@ def _keep_columns(matrix: sparse.csr_matrix, keep: np.ndarray) -> sparse.csr_mat
     """``matrix`` with the entries of the columns not in ``keep`` (a boolean mask) dropped."""
     coo = matrix.tocoo()
     kept = keep[coo.col]
-    return _canonical(
+    return canonical(
         sparse.csr_matrix((coo.data[kept], (coo.row[kept], coo.col[kept])), shape=matrix.shape)
     )
-
-
-def _canonical(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    """One stored entry per position (duplicates summed), sorted: what lookups need."""
-    matrix = matrix.tocsr()
-    if not matrix.has_canonical_format:
-        matrix = matrix.copy()
-        matrix.sum_duplicates()
-    return matrix
 
 
 def _value_at(part: sparse.csr_matrix, r: np.ndarray, c: np.ndarray) -> np.ndarray:

@@ -113,7 +113,7 @@ def item_similarity(
     else:
         self_similarity = buyers
     diagonal = np.where(catalog.is_repurchase_typical, repurchase_weight * self_similarity, 0.0)
-    return _canonical(pruned + sparse.diags(diagonal, format="csr"))
+    return canonical(pruned + sparse.diags(diagonal, format="csr"))
 
 
 def default_block_rows(columns: int) -> int:
@@ -171,7 +171,7 @@ def top_per_row(
         )
     if not blocks:
         return sparse.csr_matrix((size, size), dtype=np.float64)
-    return _canonical(sparse.vstack(blocks, format="csr"))
+    return canonical(sparse.vstack(blocks, format="csr"))
 
 
 def _block(start: int, rows: int, size: int) -> slice:
@@ -188,11 +188,13 @@ def off_diagonal(
     )
 
 
-def _canonical(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    """``matrix`` without stored zeros, with sorted indices."""
+def canonical(matrix: sparse.spmatrix) -> sparse.csr_matrix:
+    """``matrix`` as CSR with one stored entry per position (duplicates summed), no stored
+    zeros and sorted indices: what lookups and in-place sums need. Changes a CSR ``matrix``
+    in place: pass a fresh one."""
     matrix = matrix.tocsr()
+    matrix.sum_duplicates()
     matrix.eliminate_zeros()
-    matrix.sort_indices()
     return matrix
 
 
