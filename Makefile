@@ -49,7 +49,7 @@ build: data ## Generate data if missing, check raw files, dbt build into the pri
 FUTURE_DIR ?= data/future
 HORIZON_DAYS ?= 30
 HOURS ?= 1
-REFRESH_HOURS ?= 18
+REFRESH_HOURS ?= 9
 
 landing-init: venv ## Make the raw dir a simulated landing zone: world to END_DATE+HORIZON_DAYS in data/future, landed through END_DATE
 	$(BIN)/python -m retail_ml.landing init --raw-dir $(RETAIL_ML_RAW_DIR) --future-dir $(FUTURE_DIR) --scale $(SCALE) --seed $(SEED) --end-date $(END_DATE) --horizon-days $(HORIZON_DAYS)

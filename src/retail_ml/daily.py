@@ -18,9 +18,12 @@ daily (once a day, after midnight):
      with another PII key is a full refresh.
 refresh (intraday, e.g. hourly):
   the same with the next `--hours` of files and `dbt build --selector intraday_refresh`
-  (selectors.yml): staging, the feature layer, serving, scores and recommendations; the
-  training, the registry and the monitoring marts wait for the daily run. Published on top of
-  the last green daily run (required: a refresh never publishes over a failed daily run).
+  (selectors.yml): staging's new files, then the fresh customers only (a row of theirs landed
+  on the open day): their features, serving, scores and their recommendations; everything of
+  the closed days waits for the daily run. Published on top of the last green daily run
+  (required: a refresh never publishes over a failed daily run).
+Both pass the landing clock to dbt (RETAIL_ML_LANDED_THROUGH, docs: intraday_freshness): the
+days before its day are closed, its own day is open.
 """
 
 from __future__ import annotations
@@ -79,6 +82,11 @@ def dbt_parse(dbt_args: list[str], env: dict[str, str]) -> dict:
     return json.loads((target / "manifest.json").read_text())
 
 
+def landing_clock_value(clock: datetime) -> str:
+    """The landing clock as dbt reads it (macro landing_clock): naive UTC, to the second."""
+    return clock.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat(sep=" ")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -124,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"landed through {until.isoformat()}: "
                   + (", ".join(f"{t} {n}" for t, n in rows.items() if n) or "no rows"))
         clock = state.landed_through if state else datetime.now(UTC)
+        # The clock splits closed days from the open day (docs: intraday_freshness).
+        env["RETAIL_ML_LANDED_THROUGH"] = landing_clock_value(clock)
 
         preflight = check_landing_zone(args.raw_dir)
         if not preflight.ok:

@@ -5,7 +5,9 @@ a landing zone initialised from a generated future world, a first daily run (a f
 two intraday refreshes, then a daily run SIGKILLed in staging, in the feature layer and in
 the Python models and re-run to completion, then a daily run with nothing new. At the end,
 every table of the warehouse equals a full rebuild of the same landed files made from an empty
-warehouse under a small DuckDB memory limit (which completes by spilling to disk).
+warehouse under a small DuckDB memory limit (which completes by spilling to disk). In the
+middle of the day, after the refreshes, what they rebuilt (and the closed day's tables) equals
+a full rebuild of the files landed by then under the same landing clock.
 """
 
 from __future__ import annotations
@@ -69,6 +71,10 @@ class Sequence:
     tables_before_noop: Path | None = None
     reference_spilled: bool = False
     intraday_new_customers: tuple[int, int, int] = (0, 0, 0)
+    after_refreshes: Path | None = None
+    midday_reference: Path | None = None
+    midday_without_clock: Path | None = None
+    fresh_customers: int = 0
 
 
 # The sequence and the reference sign models with the same key (the signature is compared).
@@ -163,6 +169,9 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Sequence:
         seq.outputs["refresh_2"][-4000:]
     seq.intraday_new_customers = scored_new_customers(seq)
     seq.published_after_green = published_bytes(seq)
+    seq.after_refreshes = snapshot(seq.db_path, work / "after_refreshes.duckdb")
+    seq.midday_reference = build_midday_reference(seq, with_clock=True)
+    seq.midday_without_clock = build_midday_reference(seq, with_clock=False)
     # The rest of the day lands with the first killed run; the re-runs land nothing new.
     for point, pattern in KILL_POINTS.items():
         args = () if point == "staging" else ("--no-land",)
@@ -209,6 +218,49 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Sequence:
     return seq
 
 
+# What an intraday refresh rebuilds, and the closed day's tables it reads: equal, in the middle
+# of the day, to a full rebuild of the files landed by then under the same landing clock. (The
+# intermediates and marts of a full rebuild also hold the open day's rows; the daily run
+# rebuilds them.)
+MIDDAY_TABLES = (
+    "int_customers_fresh", "int_customer_features_fresh", "feat_customer_serving",
+    "ml_customer_scores", "ml_product_recommendations_fresh", "ml_product_recommendations",
+    "int_customer_features_requested", "ml_product_recommendations_closed",
+)
+
+
+def build_midday_reference(seq: Sequence, *, with_clock: bool) -> Path:
+    """A full build, from an empty warehouse, of the files landed so far: under the landing
+    clock the refreshes ran with, or without a clock (the open day then counts as closed, so
+    every customer gets a row as of it)."""
+    from retail_ml.daily import landing_clock_value
+
+    state = landing.read_state(seq.raw_dir)
+    assert state is not None
+    name = "midday" if with_clock else "midday_without_clock"
+    db = seq.work / name / "warehouse.duckdb"
+    db.parent.mkdir(parents=True)
+    settings = {"RETAIL_ML_LANDED_THROUGH": (landing_clock_value(state.landed_through)
+                                             if with_clock else ""), **SIGNING_KEY}
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        built = run_dbt(["build"], raw_dir=seq.raw_dir, db_path=db, work_dir=seq.work / name)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name)
+            else:
+                os.environ[name] = value
+    seq.outputs[name] = built.output
+    assert built.returncode == 0 and not built.failures(), built.output[-4000:]
+    if with_clock:
+        with duckdb.connect(str(db), read_only=True) as con:
+            seq.fresh_customers = con.execute(
+                "select count(*) from int_customers_fresh").fetchone()[0]
+    return db
+
+
 def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
     rows = con.execute(
         "select table_name from information_schema.tables "
@@ -217,12 +269,17 @@ def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
     return {name for (name,) in rows}
 
 
-def differences(left: Path, right: Path) -> dict[str, tuple[int, int]]:
-    """Tables whose rows differ (EXCEPT ALL both ways): name -> (only left, only right)."""
+def differences(left: Path, right: Path,
+                only: tuple[str, ...] | None = None) -> dict[str, tuple[int, int]]:
+    """Tables (all, or `only` these) whose rows differ (EXCEPT ALL both ways): name ->
+    (only left, only right)."""
     con = duckdb.connect()
     con.execute(f"attach '{left}' as l (read_only)")
     con.execute(f"attach '{right}' as r (read_only)")
     names = _tables(con, "l") | _tables(con, "r")
+    if only is not None:
+        assert set(only) <= names, set(only) - names
+        names = set(only)
     found = {}
     for name in sorted(names):
         if name in LOG_TABLES and LOG_TABLES[name] is None:
@@ -248,6 +305,72 @@ def test_every_table_equals_a_full_rebuild_of_the_same_landed_files(sequence):
     assert con.execute("select count(*) from base_shop__orders").fetchone()[0] > 0
     con.close()
     assert differences(sequence.db_path, sequence.reference_db) == {}
+
+
+def test_in_the_middle_of_the_day_refreshed_tables_equal_a_full_rebuild(sequence):
+    """After two refreshes (14 h of the day landed), serving, the fresh customers' features,
+    scores and recommendations, and the closed day's tables equal a full rebuild of the same
+    files under the same landing clock; the refreshes did recompute fresh customers."""
+    assert sequence.fresh_customers > 0
+    assert differences(sequence.after_refreshes, sequence.midday_reference,
+                       only=MIDDAY_TABLES) == {}
+
+
+def test_fresh_rows_are_the_closed_days_sql_on_the_open_day(sequence):
+    """A fresh customer's features (int_customer_features_fresh, computed from their own rows)
+    equal their row of the whole feature history built with the open day as its last day
+    (a build without a clock), every feature but the cross-sectional rank (ranked against the
+    closed day's population instead, docs: intraday_freshness)."""
+    columns = ", ".join(c for c in feature_columns() if c != "activity_rank_30d")
+    con = duckdb.connect()
+    con.execute(f"attach '{sequence.after_refreshes}' as fresh (read_only)")
+    con.execute(f"attach '{sequence.midday_without_clock}' as whole (read_only)")
+    fresh = f"select customer_id, {columns}, as_of_date from fresh.main.int_customer_features_fresh"  # noqa: S608
+    whole = (f"select customer_id, {columns}, as_of_date "  # noqa: S608
+             "from whole.main.int_customer_features_requested where is_latest and customer_id in "
+             "(select customer_id from fresh.main.int_customer_features_fresh)")
+    counts = [con.execute(f"select count(*) from ({q})").fetchone()[0] for q in (fresh, whole)]  # noqa: S608
+    only_fresh = con.execute(f"select count(*) from ({fresh} except all {whole})").fetchone()[0]  # noqa: S608
+    only_whole = con.execute(f"select count(*) from ({whole} except all {fresh})").fetchone()[0]  # noqa: S608
+    con.close()
+    assert counts[0] == sequence.fresh_customers > 0 and counts[0] == counts[1], counts
+    assert (only_fresh, only_whole) == (0, 0)
+
+
+def test_a_fresh_rows_rank_is_its_percent_rank_among_the_closed_days_population(sequence):
+    """activity_rank_30d of a fresh row: its percent_rank among the last closed day's rows with
+    its own closed-day row (if any) replaced by it, recomputed here in Python."""
+    con = duckdb.connect(str(sequence.after_refreshes), read_only=True)
+    keys = ["orders_30d", "net_sales_30d", "sessions_30d"]
+    population = con.execute(f"select customer_id, {', '.join(keys)} "  # noqa: S608
+                             "from int_customer_features_requested where is_latest").fetchall()
+    fresh = con.execute(f"select customer_id, {', '.join(keys)}, activity_rank_30d "  # noqa: S608
+                        "from int_customer_features_fresh").fetchall()
+    con.close()
+    assert fresh
+    for customer_id, *values, rank in fresh:
+        others = [tuple(row[1:]) for row in population if row[0] != customer_id]
+        below = sum(1 for other in others if other < tuple(values))
+        expected = below / len(others) if others else 0.0
+        assert rank == expected, (customer_id, rank, expected)
+
+
+def feature_columns() -> list[str]:
+    """The published customer features (features/customers.yml)."""
+    from retail_ml.features.spec import load_specs
+
+    spec = load_specs(PROJECT_DIR)["customer"]
+    return [f.name for f in spec.features if f.published]
+
+
+def test_a_refresh_rebuilds_the_fresh_customers_not_the_closed_days(sequence):
+    """The refresh's dbt selection: staging's new files and the fresh customers' path, not the
+    feature history or the closed day's recommendations."""
+    out = sequence.outputs["refresh_2"]
+    assert "OK created sql table model main.int_customer_features_fresh" in out
+    assert "model main.ml_product_recommendations_fresh" in out
+    assert "int_customer_features_requested" not in out
+    assert "ml_product_recommendations_closed" not in out
 
 
 def test_equality_check_fails_on_one_changed_row(sequence, tmp_path):

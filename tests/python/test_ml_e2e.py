@@ -215,7 +215,8 @@ def test_columns_match_yaml_catches_a_changed_and_an_undocumented_column(
         "columns_match_yaml_ml_model_backtest_": ("pass", 0),
         "columns_match_yaml_ml_model_champions_": ("pass", 0),
         "columns_match_yaml_ml_model_registry_": ("pass", 0),
-        "columns_match_yaml_ml_product_recommendations_": ("pass", 0),
+        "columns_match_yaml_ml_product_recommendations_closed_": ("pass", 0),
+        "columns_match_yaml_ml_product_recommendations_fresh_": ("pass", 0),
         "columns_match_yaml_ml_recommendation_metrics_": ("pass", 0),
     }, run.output[-3000:]
     problems = _query(

@@ -9,6 +9,7 @@ the integer-key uniqueness check with pandas', the inputs cut in SQL with the wh
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import duckdb
@@ -17,11 +18,14 @@ import pandas as pd
 import pytest
 
 from retail_ml.recommend import (
+    FreshRelations,
     RecommenderConfig,
     ServingRelations,
     build_catalog,
+    fresh_recommendations_from_warehouse,
     order_lines_as_of,
     recommend_for_serving,
+    recommend_from_lines,
     recommendations_from_warehouse,
     shortlist,
     top_k_of_pairs,
@@ -29,6 +33,7 @@ from retail_ml.recommend import (
 from retail_ml.recommend._checks import require_unique
 from retail_ml.recommend.evaluation import SERVED_METHOD
 from retail_ml.recommend.inputs import locate
+from retail_ml.recommend.jobs import RECOMMENDATION_SCHEMA
 from retail_ml.recommend.recommender import METHODS, chunks, prepare
 from test_recommend_evaluation import backtest_inputs, shop_lines
 
@@ -186,3 +191,73 @@ def test_inputs_cut_in_sql_give_the_recommendations_of_the_whole_tables(shop):
     whole = recommend_for_serving(serving, lines, catalogue, metrics)
     assert set(fast["customer_id"]) == set(serving["customer_id"])
     pd.testing.assert_frame_equal(fast, whole, check_exact=True)
+
+
+def _fresh_relations(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> dict:
+    relations = {}
+    for name, frame in frames.items():
+        source = frame.copy().reset_index(drop=True)  # noqa: F841 - read by DuckDB
+        con.execute(f"create table {name} as select * from source")  # noqa: S608
+        relations[name] = con.table(name)
+    for table in ("lines", "fresh_lines"):
+        for column in ["order_date", "known_date", "retracted_date"]:
+            con.execute(f"alter table {table} alter {column} type date")
+    return relations
+
+
+def test_fresh_recommendations_read_the_fresh_customers_lines_in_place_of_theirs(shop):
+    """ml_product_recommendations_fresh: the fresh customers as of the open day, every served
+    customer as population, the closed day's lines with the fresh customers' replaced by their
+    recomputed ones (a line of today included), the closed day's catalogue. Equal to
+    recommending on those inputs directly; fails if the closed lines of a fresh customer leak."""
+    closed_day = shop["windows"]["evaluation_end_date"].max()
+    open_day = closed_day + timedelta(days=1)
+    population = shop["customers"].drop_duplicates("customer_id").reset_index(drop=True)
+    fresh_ids = population["customer_id"].iloc[::7].to_numpy()
+    lines = shop["lines"].copy()
+    ours = lines[lines["customer_id"].isin(fresh_ids)]
+    # Recomputed: one old line gone (its closed copy must not count), one bought today.
+    fresh_lines = pd.concat(
+        [ours.iloc[1:], ours.iloc[:1].assign(order_id=-1, order_date=open_day,
+                                             known_date=open_day, retracted_date=pd.NaT)],
+        ignore_index=True,
+    )
+    catalogue = shop["catalogue"].drop_duplicates("product_id").assign(as_of_date=closed_day)
+    parameters = '{"k": 10, "method": "blend", "basket_weight": 0.2}'
+    metrics = pd.DataFrame({"method": [SERVED_METHOD], "parameters_json": [parameters]})
+    fresh = pd.DataFrame({"customer_id": fresh_ids, "as_of_date": open_day})
+    with duckdb.connect() as con:
+        relations = _fresh_relations(con, {
+            "fresh": fresh, "population": population.assign(as_of_date=closed_day),
+            "lines": lines, "fresh_lines": fresh_lines, "catalogue": catalogue,
+            "metrics": metrics})
+        got = fresh_recommendations_from_warehouse(FreshRelations(**relations)).to_pandas()
+    current = pd.concat([lines[~lines["customer_id"].isin(fresh_ids)], fresh_lines],
+                        ignore_index=True)
+    expected = recommend_from_lines(
+        population, order_lines_as_of(current, open_day), build_catalog(catalogue),
+        as_of=open_day, config=RecommenderConfig.from_mapping(json.loads(parameters)),
+        for_customers=fresh_ids)
+    assert set(got["customer_id"]) == set(fresh_ids)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_dtype=False)
+    # The one line bought today is the fresh customer's latest order: it changes their list.
+    stale = recommend_from_lines(
+        population, order_lines_as_of(lines, open_day), build_catalog(catalogue),
+        as_of=open_day, config=RecommenderConfig.from_mapping(json.loads(parameters)),
+        for_customers=fresh_ids)
+    assert not got.equals(stale)
+
+
+def test_fresh_recommendations_of_nobody_are_an_empty_typed_table(shop):
+    closed_day = shop["windows"]["evaluation_end_date"].max()
+    with duckdb.connect() as con:
+        relations = _fresh_relations(con, {
+            "fresh": pd.DataFrame({"customer_id": pd.Series(dtype="int64"),
+                                   "as_of_date": pd.Series(dtype="datetime64[s]")}),
+            "population": shop["customers"].drop_duplicates("customer_id"),
+            "lines": shop["lines"], "fresh_lines": shop["lines"].iloc[:0],
+            "catalogue": shop["catalogue"].assign(as_of_date=closed_day),
+            "metrics": pd.DataFrame({"method": [SERVED_METHOD], "parameters_json": ["{}"]})})
+        got = fresh_recommendations_from_warehouse(FreshRelations(**relations))
+    assert got.num_rows == 0
+    assert got.schema == RECOMMENDATION_SCHEMA

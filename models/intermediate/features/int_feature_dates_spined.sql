@@ -1,5 +1,9 @@
--- One row per calendar day from the first signup to the last day any order landed: the as-of
--- dates features exist for. The last landed day is treated as complete ("today" of the data).
+-- One row per calendar day from the first signup to the last closed day: the as-of dates
+-- features exist for. Closed: the last day any order landed, and under a landing clock
+-- (landing_clock) never the clock's own day, still open (its rows make the fresh rows of
+-- int_customer_features_fresh instead).
+{%- set closed_date = landing_closed_date() %}
+
 with
 
 customers as (
@@ -13,7 +17,11 @@ orders as (
 bounds as (
     select
         (select min(signup_date) from customers) as first_date,
+        {%- if closed_date is none %}
         (select max(cast(loaded_at as date)) from orders) as last_date
+        {%- else %}
+        least((select max(cast(loaded_at as date)) from orders), {{ closed_date }}) as last_date
+        {%- endif %}
 ),
 
 days as (

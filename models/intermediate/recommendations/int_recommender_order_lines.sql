@@ -4,24 +4,6 @@
 -- end of its as-of date and not yet retracted by then (serving day or a backtest cutoff), so
 -- every date reads the same rows and no date's history sees a line or a cancellation that
 -- landed later.
-with
-
-order_lines as (
-    select * from {{ ref('int_order_lines_netted') }}
-),
-
-final as (
-    select
-        customer_id,
-        order_id,
-        product_id,
-        min(order_date) as order_date,
-        min({{ pit_known_date('known_at', 'order_date') }}) as known_date,
-        min(
-            {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }}
-        ) as retracted_date
-    from order_lines
-    group by customer_id, order_id, product_id
-)
-
-select * from final
+{{ recommender_order_lines(
+    order_lines=ref('int_order_lines_netted')
+) }}

@@ -1,49 +1,6 @@
 -- One row per staged return, its refund converted to EUR and attributed to the ordering customer.
-with
-
-returns as (
-    select * from {{ ref('stg_shop__returns') }}
-),
-
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
-),
-
-currencies as (
-    select * from {{ ref('currencies') }}
-),
-
-returns_with_orders as (
-    select
-        returns.return_id,
-        returns.order_id,
-        orders.customer_id,
-        returns.product_id,
-        returns.quantity,
-        returns.refund_amount,
-        currencies.eur_per_unit,
-        returns.returned_at,
-        greatest(orders.loaded_at, returns.loaded_at) as known_at
-    from returns
-    inner join orders
-        on returns.order_id = orders.order_id
-    inner join currencies
-        on orders.currency_code = currencies.currency_code
-),
-
-final as (
-    select
-        return_id,
-        order_id,
-        customer_id,
-        product_id,
-        quantity,
-        refund_amount,
-        {{ to_money('refund_amount * eur_per_unit') }} as refund_eur,
-        cast(returned_at as date) as return_date,
-        returned_at,
-        known_at
-    from returns_with_orders
-)
-
-select * from final
+{{ refunds_converted(
+    returns=ref('stg_shop__returns'),
+    orders=ref('stg_shop__orders'),
+    currencies=ref('currencies')
+) }}

@@ -8,8 +8,9 @@ daily: in a temp dir, the landing zone is initialised from a future world F (gen
 later end date, retail_ml.landing) through `--end-date`, then, each step a measured child:
   1. `daily --no-land` on an empty warehouse: the first run, a full refresh (baseline);
   2. `daily`: lands the next day and runs incrementally (the number to compare);
-  3. `refresh --hours H`: lands the next H hours and rebuilds serving, scores and
-     recommendations (the intraday number);
+  3. `refresh --hours H`: lands the next H hours and recomputes the fresh customers'
+     features, scores and recommendations (the intraday number), then `refresh --hours 1`
+     (the hourly cadence of `make refresh`);
   4. `daily --no-land -- --full-refresh`: a full rebuild of the landed files (those of the
      daily run plus the refresh's hours), last so a run cut short keeps steps 2 and 3.
 Each run includes the landing, the pre-flight and freshness checks, dbt and the publication:
@@ -105,10 +106,12 @@ def bench_daily(scale: str, future_dir: Path, end_date: date, project_dir: Path,
 
         record("first_run_full_refresh", daily("first_run_full_refresh", "daily", "--no-land"))
         record("daily_incremental", daily("daily_incremental", "daily"))
-        before = _new_customers(raw)
-        refresh = daily("intraday_refresh", "refresh", "--hours", str(refresh_hours))
-        refresh["customer_rows_landed"] = _new_customers(raw) - before
-        record("intraday_refresh", refresh)
+        for name, hours in (("intraday_refresh", refresh_hours), ("hourly_refresh", 1.0)):
+            before = _new_customers(raw)
+            refresh = daily(name, "refresh", "--hours", f"{hours:g}")
+            refresh["customer_rows_landed"] = _new_customers(raw) - before
+            refresh["fresh_customers"] = _fresh_customers(db)
+            record(name, refresh)
         # Last, so that a run cut short still has the daily and intraday numbers; it rebuilds
         # the landed files of the daily run plus the refresh's hours (a fraction of a day
         # more than the daily run saw, of two years).
@@ -145,6 +148,17 @@ def daily_targets(steps: dict[str, dict]) -> list[dict]:
         {"name": "intraday_refresh_s", "value": refresh_s, "threshold": REFRESH_MAX_S,
          "met": refresh_s <= REFRESH_MAX_S},
     ]
+
+
+def _fresh_customers(db: Path) -> int | None:
+    """Customers the last refresh recomputed (int_customers_fresh), or None if unreadable."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute("select count(*) from int_customers_fresh").fetchone()[0]
+    except duckdb.Error:
+        return None
 
 
 def _new_customers(raw: Path) -> int:
@@ -248,7 +262,8 @@ def render_daily(result: dict) -> str:
         "first_run_full_refresh": "first run on an empty warehouse (full refresh)",
         "daily_incremental": "**daily run**: land the next day, incremental build, publish",
         "intraday_refresh": f"**intraday refresh**: land {result['refresh_hours']:g} h, "
-                            "serving + scores + recommendations, publish",
+                            "the fresh customers' features, scores and recommendations, publish",
+        "hourly_refresh": "hourly refresh: land the next hour, the same",
         "full_refresh_same_data": "full refresh of the landed files (+ the refresh's hours)",
     }
     lines = [f"# Daily and intraday runs at `{result['scale']}`", "",
@@ -263,17 +278,21 @@ def render_daily(result: dict) -> str:
         dbt_steps = ", ".join(f"{k} {v:g}" for k, v in step.get("dbt_steps", {}).items())
         if not step.get("ok", True):
             label += f" — **failed** (exit {step.get('returncode')})"
+        fresh = (f"; fresh customers recomputed: {step['fresh_customers']}"
+                 if step.get("fresh_customers") is not None else "")
         lines.append(f"| {label} | {format_seconds(step['wall_s'])} | "
                      f"{format_bytes(step['peak_rss_bytes'])} | {dbt_steps} | "
-                     f"{step.get('landed') or ''} |")
+                     f"{step.get('landed') or ''}{fresh} |")
     lines += ["", "| target | value | threshold | verdict |", "|---|---|---|---|"]
     for target in result["targets"]:
         against = f" (vs {target['compared_with']})" if target.get("compared_with") else ""
         lines.append(f"| {target['name']}{against} | {target['value']} | "
                      f"{target['threshold']} | {'met' if target['met'] else '**not met**'} |")
-    lines += ["", "Slowest nodes of the daily run:", ""]
-    lines += [f"- {n['name']}: {n['execution_s']} s"
-              for n in steps["daily_incremental"].get("slowest_nodes", [])]
+    for name, title in (("daily_incremental", "daily run"),
+                        ("intraday_refresh", "intraday refresh")):
+        if steps.get(name, {}).get("slowest_nodes"):
+            lines += ["", f"Slowest nodes of the {title}:", ""]
+            lines += [f"- {n['name']}: {n['execution_s']} s" for n in steps[name]["slowest_nodes"]]
     return "\n".join(lines) + "\n"
 
 

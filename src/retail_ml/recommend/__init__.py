@@ -8,9 +8,11 @@ Thin dbt Python models call one function of this package each:
   category affinity + basket/next-order co-purchase of the latest orders + repurchase recency,
   :mod:`~retail_ml.recommend.signals`) against buy-again and popularity baselines, with the
   blend's weights tuned on a window before the reported ones and bootstrap intervals;
-* ``ml_product_recommendations``: :func:`recommendations_from_warehouse` (the inputs cut to the
-  serving day in SQL, then :func:`recommend_for_serving` = :func:`recommend` as of the
-  latest complete day, with the tuned parameters).
+* ``ml_product_recommendations_closed``: :func:`recommendations_from_warehouse` (the inputs
+  cut to the last closed day in SQL, then :func:`recommend_for_serving` = :func:`recommend` as
+  of that day, with the tuned parameters);
+* ``ml_product_recommendations_fresh``: :func:`fresh_recommendations_from_warehouse` (the
+  fresh customers as of the open day; ``ml_product_recommendations`` serves both).
 
 Both rank each customer's shortlist of products (:mod:`~retail_ml.recommend.shortlist`), which
 gives exactly the top k of every product's score for a cost that does not grow with
@@ -47,7 +49,9 @@ from retail_ml.recommend.inputs import (
     rows_as_of,
 )
 from retail_ml.recommend.jobs import (
+    FreshRelations,
     ServingRelations,
+    fresh_recommendations_from_warehouse,
     recommend_for_serving,
     recommendation_metrics,
     recommendations_from_warehouse,
@@ -70,6 +74,7 @@ __all__ = [
     "TUNING_GRID",
     "BacktestRelations",
     "Catalog",
+    "FreshRelations",
     "Popularity",
     "RecommenderConfig",
     "ServingRelations",
@@ -80,6 +85,7 @@ __all__ = [
     "check_windows",
     "evaluate_backtest",
     "evaluation_methods",
+    "fresh_recommendations_from_warehouse",
     "input_fingerprint",
     "item_similarity",
     "order_lines_as_of",

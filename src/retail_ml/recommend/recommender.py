@@ -342,7 +342,7 @@ def recommend_from_lines(
         history=history,
     )
     if len(prepared.target_ids) == 0:
-        return _empty_output().assign(as_of_date=pd.Series(dtype=object))
+        return empty_output()
     lead = leaders(prepared)
     frames = []
     for rows in chunks(prepared):
@@ -353,7 +353,8 @@ def recommend_from_lines(
     return result[list(OUTPUT_COLUMNS)]
 
 
-def _empty_output() -> pd.DataFrame:
+def empty_output() -> pd.DataFrame:
+    """No recommendations, in ``OUTPUT_COLUMNS`` with their types."""
     return pd.DataFrame(
         {
             "customer_id": pd.Series(dtype=np.int64),
@@ -361,6 +362,7 @@ def _empty_output() -> pd.DataFrame:
             "rank": pd.Series(dtype=np.int64),
             "score": pd.Series(dtype=np.float64),
             "reason": pd.Series(dtype=object),
+            "as_of_date": pd.Series(dtype=object),
         }
     )
 

@@ -1,0 +1,187 @@
+{#- The body of int_customer_events_known (its SQL lives here so that a fresh counterpart can run it
+    on other relations; see model_bodies in _model_bodies__macros.yml). -#}
+{% macro customer_events_known(orders, order_lines, refunds, returned_units, sessions, reviews) %}
+with
+
+orders as (
+    select * from {{ orders }}
+),
+
+order_lines as (
+    select * from {{ order_lines }}
+),
+
+refunds as (
+    select * from {{ refunds }}
+),
+
+returned_units as (
+    select * from {{ returned_units }}
+),
+
+sessions as (
+    select * from {{ sessions }}
+),
+
+reviews as (
+    select * from {{ reviews }}
+),
+
+dated_orders as (
+    select
+        customer_id,
+        cast(ordered_at as date) as event_date,
+        {{ pit_known_date('loaded_at', 'cast(ordered_at as date)') }} as known_date,
+        {{ pit_known_date('cancellation_loaded_at', 'cast(cancelled_at as date)') }}
+            as retracted_date
+    from orders
+),
+
+-- Net sales are line values on the order date minus refunds on the return date (docs: net_sales).
+dated_lines as (
+    select
+        customer_id,
+        order_date as event_date,
+        {{ pit_known_date('known_at', 'order_date') }} as known_date,
+        {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }}
+            as retracted_date,
+        net_sales_eur,
+        quantity
+    from order_lines
+),
+
+dated_refunds as (
+    select
+        customer_id,
+        return_date as event_date,
+        {{ pit_known_date('known_at', 'return_date') }} as known_date,
+        refund_eur
+    from refunds
+),
+
+dated_sessions as (
+    select
+        customer_id,
+        cast(started_at as date) as event_date,
+        {{ pit_known_date('loaded_at', 'cast(started_at as date)') }} as known_date
+    from sessions
+    where not is_anonymous
+),
+
+dated_reviews as (
+    select
+        customer_id,
+        cast(created_at as date) as event_date,
+        {{ pit_known_date('loaded_at', 'cast(created_at as date)') }} as known_date,
+        rating
+    from reviews
+),
+
+order_events as (
+    select
+        customer_id,
+        'order' as event_kind,
+        event_date,
+        known_date,
+        retracted_date,
+        {{ pit_measure_columns('customer', {'orders': 'count(*)'}) }}
+    from dated_orders
+    group by customer_id, event_date, known_date, retracted_date
+),
+
+line_events as (
+    select
+        customer_id,
+        'order_line' as event_kind,
+        event_date,
+        known_date,
+        retracted_date,
+        {{ pit_measure_columns('customer', {
+            'order_value': 'sum(net_sales_eur)',
+            'net_sales': 'sum(net_sales_eur)',
+            'units': 'sum(quantity)'}) }}
+    from dated_lines
+    group by customer_id, event_date, known_date, retracted_date
+),
+
+refund_events as (
+    select
+        customer_id,
+        'refund' as event_kind,
+        event_date,
+        known_date,
+        cast(null as date) as retracted_date,
+        {{ pit_measure_columns('customer', {'net_sales': '-sum(refund_eur)'}) }}
+    from dated_refunds
+    group by customer_id, event_date, known_date
+),
+
+-- Returned units count against the purchase they undo: event date = the order's date.
+returned_unit_events as (
+    select
+        customer_id,
+        'returned_units' as event_kind,
+        order_date as event_date,
+        known_date,
+        retracted_date,
+        {{ pit_measure_columns('customer', {'returned_units': 'sum(returned_units)'}) }}
+    from returned_units
+    group by customer_id, order_date, known_date, retracted_date
+),
+
+session_events as (
+    select
+        customer_id,
+        'session' as event_kind,
+        event_date,
+        known_date,
+        cast(null as date) as retracted_date,
+        {{ pit_measure_columns('customer', {'sessions': 'count(*)'}) }}
+    from dated_sessions
+    group by customer_id, event_date, known_date
+),
+
+-- A day with logged-in sessions is one event, known when its first session landed: summed over
+-- a window it counts distinct active days.
+active_day_events as (
+    select
+        customer_id,
+        'active_day' as event_kind,
+        event_date,
+        min(known_date) as known_date,
+        cast(null as date) as retracted_date,
+        {{ pit_measure_columns('customer', {'active_days': '1'}) }}
+    from dated_sessions
+    group by customer_id, event_date
+),
+
+review_events as (
+    select
+        customer_id,
+        'review' as event_kind,
+        event_date,
+        known_date,
+        cast(null as date) as retracted_date,
+        {{ pit_measure_columns('customer', {'reviews': 'count(*)', 'rating_sum': 'sum(rating)'}) }}
+    from dated_reviews
+    group by customer_id, event_date, known_date
+),
+
+final as (
+    select * from order_events
+    union all
+    select * from line_events
+    union all
+    select * from refund_events
+    union all
+    select * from returned_unit_events
+    union all
+    select * from session_events
+    union all
+    select * from active_day_events
+    union all
+    select * from review_events
+)
+
+select * from final
+{% endmacro %}

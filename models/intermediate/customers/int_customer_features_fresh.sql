@@ -1,0 +1,142 @@
+-- One row per fresh customer (int_customers_fresh) as of the open day: every feature of
+-- features/customers.yml as known by the landing clock. The same SQL as the closed days' rows
+-- (the model_bodies macros of the staging-to-events models, the same point-in-time engine),
+-- run on the fresh customers' staged rows only: a customer's features depend on their own rows
+-- alone, except the cross-sectional ranks, which rank a fresh row against the last closed
+-- day's population (pit_rank_against). Cost: the fresh customers' rows, not the history.
+{{ config(materialized='table') }}
+{%- set plan = feature_spec('customer') %}
+
+with
+
+fresh as (
+    select * from {{ ref('int_customers_fresh') }}
+),
+
+closed_day_rows as (
+    select * from {{ ref('int_customer_features_requested') }}
+    where is_latest
+),
+
+-- The order versions (fresh_customer_orders stages them as stg_shop__orders does).
+order_versions as (
+    select * from {{ ref('base_shop__orders') }}
+),
+
+order_items as (
+    select * from {{ ref('stg_shop__order_items') }}
+),
+
+returns as (
+    select * from {{ ref('stg_shop__returns') }}
+),
+
+customer_versions as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+sessions as (
+    select * from {{ ref('stg_shop__web_sessions') }}
+),
+
+reviews as (
+    select * from {{ ref('stg_shop__reviews') }}
+),
+
+products as (
+    select * from {{ ref('stg_shop__products') }}
+),
+
+currencies as (
+    select * from {{ ref('currencies') }}
+),
+
+{{ fresh_customer_orders('fresh', 'order_versions', 'order_items') }},
+
+fresh_returns as (
+    select returns.* from returns
+    where returns.order_id in (select fresh_orders.order_id from fresh_orders)
+),
+
+fresh_customer_versions as (
+    select customer_versions.* from customer_versions
+    where customer_versions.customer_id in (select fresh.customer_id from fresh)
+),
+
+fresh_sessions as (
+    select sessions.* from sessions
+    where sessions.customer_id in (select fresh.customer_id from fresh)
+),
+
+fresh_reviews as (
+    select reviews.* from reviews
+    where reviews.customer_id in (select fresh.customer_id from fresh)
+),
+
+fresh_order_lines as (
+    {{ order_lines_netted('fresh_order_items', 'fresh_orders', 'currencies') }}
+),
+
+fresh_refunds as (
+    {{ refunds_converted('fresh_returns', 'fresh_orders', 'currencies') }}
+),
+
+fresh_returned_units as (
+    {{ returned_units_capped('fresh_order_lines', 'fresh_refunds') }}
+),
+
+fresh_events as (
+    {{ customer_events_known('fresh_orders', 'fresh_order_lines', 'fresh_refunds',
+        'fresh_returned_units', 'fresh_sessions', 'fresh_reviews') }}
+),
+
+fresh_intervals as (
+    {{ customer_presence_intervals('fresh_order_lines', 'products') }}
+),
+
+fresh_versions as (
+    {{ customer_versions_dated('fresh_customer_versions') }}
+),
+
+fresh_signed_up as (
+    {{ customers_signed_up('fresh_customer_versions') }}
+),
+
+open_day as (
+    select distinct as_of_date from fresh
+),
+
+entities as (
+    select
+        customer_id,
+        signup_date,
+        first_known_date as first_date
+    from fresh_signed_up
+),
+
+{{ pit_running_features(
+    'customer',
+    events='fresh_events',
+    entities='entities',
+    spine='open_day',
+    intervals='fresh_intervals',
+    name='running'
+) }},
+
+{{ pit_finish_features('customer', 'running', 'entities', versions='fresh_versions') }},
+
+{{ pit_rank_against('customer', 'features', 'closed_day_rows', name='ranks') }},
+
+final as (
+    select
+        features.customer_id,
+        {% for feature in plan.features if feature.published -%}
+        {{ 'ranks' if feature.kind == 'rank' else 'features' }}.{{ feature.name }},
+        {% endfor -%}
+        features.as_of_date
+    from features
+    inner join ranks
+        on features.customer_id = ranks.customer_id
+)
+
+select * from final
