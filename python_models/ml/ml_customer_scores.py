@@ -1,4 +1,5 @@
-"""Scores every customer as of the latest complete day with the champion, and only with it.
+"""Scores every served customer (feat_customer_serving: as of the latest complete day, or of
+today for a fresh customer) with the champion, and only with it.
 
 The champion comes from ml_model_champions (a version whose signed gate_status is `passed`);
 loading checks the signature, the digest and the type allow-list. No selection or command can
