@@ -159,3 +159,18 @@ def test_scaling_table_reads_every_bench_file(tmp_path):
     assert [r["scale"] for r in rows] == ["default", "large", "xl"]
     table = render_scaling(rows)
     assert "| `xl` | 32,000,000 | 16 min 40 s | 31.25 |" in table
+
+
+def test_a_failed_bench_step_never_meets_a_target():
+    """A run that stops at a parse error takes seconds: the verdict must not say "met"."""
+    from retail_ml.bench.incremental import daily_targets
+
+    def step(wall_s: float, ok: bool = True) -> dict:
+        return {"wall_s": wall_s, "ok": ok}
+
+    green = {"first_run_full_refresh": step(400.0), "daily_incremental": step(30.0),
+             "intraday_refresh": step(20.0)}
+    assert all(t["met"] for t in daily_targets(green))
+    failed = {**green, "daily_incremental": step(5.0, ok=False),
+              "intraday_refresh": step(6.0, ok=False)}
+    assert not any(t["met"] for t in daily_targets(failed))
