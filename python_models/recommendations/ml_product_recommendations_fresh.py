@@ -1,7 +1,7 @@
-"""Top-10 products for every fresh customer (int_customers_fresh) as of the open day: the
-closed day's recommender, parameters and catalogue, with the order lines known by now
-(retail_ml.recommend.fresh_recommendations_from_warehouse; docs: intraday_freshness).
-Empty when nobody is fresh."""
+"""Top-10 products for every fresh customer (int_customers_fresh) as of the open day: their own
+order lines known by now, scored with the closed day's statistics (ml_recommender_statistics),
+parameters and catalogue (retail_ml.recommend.fresh_recommendations_from_warehouse; docs:
+intraday_freshness). Empty when nobody is fresh."""
 
 from retail_ml.recommend import FreshRelations, fresh_recommendations_from_warehouse
 
@@ -12,9 +12,9 @@ def model(dbt, session):
         FreshRelations(
             fresh=dbt.ref("int_customers_fresh"),
             population=dbt.ref("feat_customer_serving"),
-            lines=dbt.ref("int_recommender_order_lines"),
             fresh_lines=dbt.ref("int_recommender_order_lines_fresh"),
             catalogue=dbt.ref("int_product_catalogue_requested"),
             metrics=dbt.ref("ml_recommendation_metrics"),
+            statistics=dbt.ref("ml_recommender_statistics"),
         )
     )

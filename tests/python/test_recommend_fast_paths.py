@@ -21,13 +21,17 @@ from retail_ml.recommend import (
     FreshRelations,
     RecommenderConfig,
     ServingRelations,
+    StatisticsRelations,
     build_catalog,
     fresh_recommendations_from_warehouse,
+    learn,
     order_lines_as_of,
     recommend_for_serving,
     recommend_from_lines,
+    recommend_with_statistics,
     recommendations_from_warehouse,
     shortlist,
+    statistics_from_warehouse,
     top_k_of_pairs,
 )
 from retail_ml.recommend._checks import require_unique
@@ -162,7 +166,8 @@ def test_uniqueness_by_integer_key_finds_what_pandas_finds():
 
 def test_inputs_cut_in_sql_give_the_recommendations_of_the_whole_tables(shop):
     """Lines known later or retracted by then, other days' catalogue and other methods'
-    metrics are left in DuckDB: the recommendations are those of the whole tables."""
+    metrics are left in DuckDB, and the shop-wide statistics go through their table
+    (ml_recommender_statistics): the recommendations are those of the whole tables."""
     serving_day = shop["windows"]["evaluation_end_date"].max()
     serving = shop["customers"].drop_duplicates("customer_id").assign(as_of_date=serving_day)
     lines = shop["lines"].copy()
@@ -187,7 +192,10 @@ def test_inputs_cut_in_sql_give_the_recommendations_of_the_whole_tables(shop):
             relations[name] = con.table(name)
         for column in ["order_date", "known_date", "retracted_date"]:
             con.execute(f"alter table lines alter {column} type date")
+        learned = statistics_from_warehouse(StatisticsRelations(**relations))  # noqa: F841
+        relations["statistics"] = con.sql("select * from learned")
         fast = recommendations_from_warehouse(ServingRelations(**relations))
+    # Learned, stored as rows, read back and applied: what learning and applying in one go give.
     whole = recommend_for_serving(serving, lines, catalogue, metrics)
     assert set(fast["customer_id"]) == set(serving["customer_id"])
     pd.testing.assert_frame_equal(fast, whole, check_exact=True)
@@ -202,50 +210,92 @@ def _fresh_relations(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFr
     for table in ("lines", "fresh_lines"):
         for column in ["order_date", "known_date", "retracted_date"]:
             con.execute(f"alter table {table} alter {column} type date")
+    learned = statistics_from_warehouse(StatisticsRelations(  # noqa: F841 - read by DuckDB
+        serving=relations["population"], lines=relations.pop("lines"),
+        catalogue=relations["catalogue"], metrics=relations["metrics"]))
+    con.execute("create table statistics as select * from learned")
+    relations["statistics"] = con.table("statistics")
     return relations
 
 
-def test_fresh_recommendations_read_the_fresh_customers_lines_in_place_of_theirs(shop):
-    """ml_product_recommendations_fresh: the fresh customers as of the open day, every served
-    customer as population, the closed day's lines with the fresh customers' replaced by their
-    recomputed ones (a line of today included), the closed day's catalogue. Equal to
-    recommending on those inputs directly; fails if the closed lines of a fresh customer leak."""
+def _fresh_case(shop: dict[str, pd.DataFrame], fresh_day_offset: int = 1) -> dict:
+    """A closed day's population (two countries, a customer without one), lines and catalogue;
+    every 7th customer fresh, with one old line gone and one line bought on the open day."""
     closed_day = shop["windows"]["evaluation_end_date"].max()
-    open_day = closed_day + timedelta(days=1)
+    open_day = closed_day + timedelta(days=fresh_day_offset)
     population = shop["customers"].drop_duplicates("customer_id").reset_index(drop=True)
+    population["country_code"] = np.where(population["customer_id"] % 3 == 0, "FR", "DE")
+    population.loc[population.index[5], "country_code"] = None
     fresh_ids = population["customer_id"].iloc[::7].to_numpy()
     lines = shop["lines"].copy()
     ours = lines[lines["customer_id"].isin(fresh_ids)]
-    # Recomputed: one old line gone (its closed copy must not count), one bought today.
     fresh_lines = pd.concat(
         [ours.iloc[1:], ours.iloc[:1].assign(order_id=-1, order_date=open_day,
                                              known_date=open_day, retracted_date=pd.NaT)],
         ignore_index=True,
     )
-    catalogue = shop["catalogue"].drop_duplicates("product_id").assign(as_of_date=closed_day)
     parameters = '{"k": 10, "method": "blend", "basket_weight": 0.2}'
-    metrics = pd.DataFrame({"method": [SERVED_METHOD], "parameters_json": [parameters]})
-    fresh = pd.DataFrame({"customer_id": fresh_ids, "as_of_date": open_day})
+    return {
+        "closed_day": closed_day, "open_day": open_day, "population": population,
+        "fresh_ids": fresh_ids, "lines": lines, "fresh_lines": fresh_lines,
+        "catalogue": shop["catalogue"].drop_duplicates("product_id").assign(as_of_date=closed_day),
+        "metrics": pd.DataFrame({"method": [SERVED_METHOD], "parameters_json": [parameters]}),
+        "config": RecommenderConfig.from_mapping(json.loads(parameters)),
+    }
+
+
+def _fresh_recommendations(case: dict, fresh_lines: pd.DataFrame,
+                           as_of_date=None) -> pd.DataFrame:
+    fresh = pd.DataFrame({"customer_id": case["fresh_ids"],
+                          "as_of_date": as_of_date or case["open_day"]})
     with duckdb.connect() as con:
         relations = _fresh_relations(con, {
-            "fresh": fresh, "population": population.assign(as_of_date=closed_day),
-            "lines": lines, "fresh_lines": fresh_lines, "catalogue": catalogue,
-            "metrics": metrics})
-        got = fresh_recommendations_from_warehouse(FreshRelations(**relations)).to_pandas()
-    current = pd.concat([lines[~lines["customer_id"].isin(fresh_ids)], fresh_lines],
-                        ignore_index=True)
-    expected = recommend_from_lines(
-        population, order_lines_as_of(current, open_day), build_catalog(catalogue),
-        as_of=open_day, config=RecommenderConfig.from_mapping(json.loads(parameters)),
-        for_customers=fresh_ids)
-    assert set(got["customer_id"]) == set(fresh_ids)
+            "fresh": fresh, "population": case["population"].assign(as_of_date=case["closed_day"]),
+            "lines": case["lines"], "fresh_lines": fresh_lines, "catalogue": case["catalogue"],
+            "metrics": case["metrics"]})
+        return fresh_recommendations_from_warehouse(FreshRelations(**relations)).to_pandas()
+
+
+def test_fresh_recommendations_score_the_fresh_lines_with_the_closed_days_statistics(shop):
+    """ml_product_recommendations_fresh: each fresh customer's own lines known by the open day
+    (a line of today included, an old one gone), scored with the statistics learned from
+    everyone's lines on the closed day. Fails if a fresh customer's closed lines leak, or if
+    today's line is ignored or enters the shop-wide statistics."""
+    case = _fresh_case(shop)
+    got = _fresh_recommendations(case, case["fresh_lines"])
+    catalog = build_catalog(case["catalogue"])
+    statistics = learn(case["population"], order_lines_as_of(case["lines"], case["closed_day"]),
+                       catalog, as_of=case["closed_day"], config=case["config"])
+    targets = case["population"][case["population"]["customer_id"].isin(case["fresh_ids"])]
+    expected = recommend_with_statistics(
+        statistics, targets, order_lines_as_of(case["fresh_lines"], case["open_day"]), catalog,
+        as_of=case["open_day"], config=case["config"])
+    assert set(got["customer_id"]) == set(case["fresh_ids"])
     pd.testing.assert_frame_equal(got, expected, check_exact=True, check_dtype=False)
-    # The one line bought today is the fresh customer's latest order: it changes their list.
-    stale = recommend_from_lines(
-        population, order_lines_as_of(lines, open_day), build_catalog(catalogue),
-        as_of=open_day, config=RecommenderConfig.from_mapping(json.loads(parameters)),
-        for_customers=fresh_ids)
-    assert not got.equals(stale)
+    # The line bought today is the fresh customer's latest order: it changes their list...
+    ours = case["lines"][case["lines"]["customer_id"].isin(case["fresh_ids"])]
+    assert not got.equals(_fresh_recommendations(case, ours))
+    # ...but not the shop's statistics: learned with today's lines, the lists differ.
+    current = pd.concat([case["lines"][~case["lines"]["customer_id"].isin(case["fresh_ids"])],
+                         case["fresh_lines"]], ignore_index=True)
+    relearned = recommend_from_lines(
+        case["population"], order_lines_as_of(current, case["open_day"]), catalog,
+        as_of=case["open_day"], config=case["config"], for_customers=case["fresh_ids"])
+    assert not got.equals(relearned.astype(got.dtypes.to_dict()))
+
+
+def test_a_fresh_customer_with_nothing_new_gets_their_closed_day_list(shop):
+    """As of the closed day and with their closed lines, the fresh path (statistics read back
+    from their table, the customers' own lines only) gives exactly the lists of recommending
+    for everyone from every line."""
+    case = _fresh_case(shop)
+    ours = case["lines"][case["lines"]["customer_id"].isin(case["fresh_ids"])]
+    got = _fresh_recommendations(case, ours, as_of_date=case["closed_day"])
+    expected = recommend_from_lines(
+        case["population"], order_lines_as_of(case["lines"], case["closed_day"]),
+        build_catalog(case["catalogue"]), as_of=case["closed_day"], config=case["config"],
+        for_customers=case["fresh_ids"])
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_dtype=False)
 
 
 def test_fresh_recommendations_of_nobody_are_an_empty_typed_table(shop):
@@ -254,9 +304,11 @@ def test_fresh_recommendations_of_nobody_are_an_empty_typed_table(shop):
         relations = _fresh_relations(con, {
             "fresh": pd.DataFrame({"customer_id": pd.Series(dtype="int64"),
                                    "as_of_date": pd.Series(dtype="datetime64[s]")}),
-            "population": shop["customers"].drop_duplicates("customer_id"),
+            "population": shop["customers"].drop_duplicates("customer_id")
+            .assign(as_of_date=closed_day),
             "lines": shop["lines"], "fresh_lines": shop["lines"].iloc[:0],
-            "catalogue": shop["catalogue"].assign(as_of_date=closed_day),
+            "catalogue": shop["catalogue"].drop_duplicates("product_id")
+            .assign(as_of_date=closed_day),
             "metrics": pd.DataFrame({"method": [SERVED_METHOD], "parameters_json": ["{}"]})})
         got = fresh_recommendations_from_warehouse(FreshRelations(**relations))
     assert got.num_rows == 0

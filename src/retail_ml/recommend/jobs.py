@@ -2,13 +2,17 @@
 
 * :func:`recommendation_metrics` - the rolling-origin backtest of the recommender against its
   baselines (``ml_recommendation_metrics``), which also tunes the blend's weights;
-* :func:`recommend_for_serving` - the top-k products of every customer as of the last closed
-  day with those tuned weights (``ml_product_recommendations_closed``), so that what is served
-  is exactly what was evaluated;
-* :func:`fresh_recommendations_from_warehouse` - the same for the fresh customers as of the
-  open day (``ml_product_recommendations_fresh``, docs: intraday_freshness).
+* :func:`statistics_from_warehouse` - what the served method learns from every customer's
+  lines as of the last closed day (``ml_recommender_statistics``);
+* :func:`recommendations_from_warehouse` - the top-k products of every customer as of that day,
+  scored with those statistics and the tuned weights (``ml_product_recommendations_closed``),
+  equal to :func:`recommend_for_serving` on the same inputs, so that what is served is exactly
+  what was evaluated;
+* :func:`fresh_recommendations_from_warehouse` - the same statistics applied to the fresh
+  customers' own lines as of the open day (``ml_product_recommendations_fresh``, docs:
+  intraday_freshness).
 
-Both read SQL models that already hold the rows of the dates they need; they pick the rows of
+They read SQL models that already hold the rows of the dates they need; they pick the rows of
 their date, never re-derive what was known when.
 """
 
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -28,6 +33,8 @@ from retail_ml.recommend.inputs import (
     CATALOGUE_COLUMNS,
     CUSTOMER_COLUMNS,
     ORDER_LINE_COLUMNS,
+    Catalog,
+    as_day,
     build_catalog,
     order_lines_as_of,
     rows_as_of,
@@ -36,15 +43,18 @@ from retail_ml.recommend.inputs import (
 )
 from retail_ml.recommend.recommender import (
     RecommenderConfig,
+    ShopStatistics,
     empty_output,
+    learn,
     recommend,
-    recommend_from_lines,
+    recommend_with_statistics,
 )
+from retail_ml.recommend.statistics import statistics_from_frame, statistics_table
 
 
 @dataclass(frozen=True)
-class ServingRelations:
-    """ml_product_recommendations' inputs as DuckDB relations (the model's ``dbt.ref(...)``)."""
+class StatisticsRelations:
+    """ml_recommender_statistics' inputs as DuckDB relations (the model's ``dbt.ref(...)``)."""
 
     serving: duckdb.DuckDBPyRelation  # the customers of one as-of date (segment columns)
     lines: duckdb.DuckDBPyRelation  # int_recommender_order_lines
@@ -52,7 +62,15 @@ class ServingRelations:
     metrics: duckdb.DuckDBPyRelation  # ml_recommendation_metrics
 
 
-def serving_frames(relations: ServingRelations) -> dict[str, pd.DataFrame]:
+@dataclass(frozen=True)
+class ServingRelations(StatisticsRelations):
+    """ml_product_recommendations_closed's inputs: the same, and the statistics learned on
+    them (ml_recommender_statistics)."""
+
+    statistics: duckdb.DuckDBPyRelation | None = None
+
+
+def serving_frames(relations: StatisticsRelations) -> dict[str, pd.DataFrame]:
     """What :func:`recommend_for_serving` reads of its inputs, cut in SQL before it leaves
     DuckDB: the serving customers' segment columns, the order lines known and not retracted by
     the serving day, that day's catalogue and the served method's parameters. The recommender
@@ -76,19 +94,62 @@ def serving_frames(relations: ServingRelations) -> dict[str, pd.DataFrame]:
                 ", ".join([*CATALOGUE_COLUMNS, "as_of_date"])
             )
         ),
-        "metrics": warehouse_frame(
-            relations.metrics.filter(f"method = '{SERVED_METHOD}'").project(
-                "method, parameters_json"
-            )
-        ),
+        "metrics": _served_metrics(relations.metrics),
     }
 
 
-def recommendations_from_warehouse(relations: ServingRelations) -> pd.DataFrame:
-    """ml_product_recommendations: :func:`recommend_for_serving` on :func:`serving_frames`."""
+def _served_metrics(metrics: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    return warehouse_frame(
+        metrics.filter(f"method = '{SERVED_METHOD}'").project("method, parameters_json")
+    )
+
+
+def statistics_from_warehouse(relations: StatisticsRelations) -> pa.Table:
+    """ml_recommender_statistics: the served method's shop-wide statistics
+    (:func:`~retail_ml.recommend.recommender.learn`) as of the serving day, with its tuned
+    parameters, as rows (:func:`~retail_ml.recommend.statistics.statistics_table`)."""
     frames = serving_frames(relations)
-    return recommend_for_serving(
-        frames["serving"], frames["lines"], frames["catalogue"], frames["metrics"]
+    as_of = single_day(frames["serving"], "as_of_date", "serving")
+    parameters = served_parameters(frames["metrics"])
+    catalog = build_catalog(rows_as_of(frames["catalogue"], as_of, "catalogue"))
+    statistics = learn(
+        frames["serving"],
+        order_lines_as_of(frames["lines"], as_of),
+        catalog,
+        as_of=as_of,
+        config=RecommenderConfig.from_mapping(parameters),
+    )
+    return statistics_table(statistics, catalog, parameters)
+
+
+def stored_statistics(relation: duckdb.DuckDBPyRelation, catalog: Catalog,
+                      parameters: Mapping[str, Any], as_of: np.datetime64) -> ShopStatistics:
+    """ml_recommender_statistics for ``catalog`` and the served ``parameters``, learned on
+    ``as_of``; one clear error when they were learned on another day."""
+    statistics = statistics_from_frame(warehouse_frame(relation), catalog, parameters)
+    if statistics.as_of != as_day(as_of):
+        raise ValueError(f"recommender statistics are of {statistics.as_of}, not of "
+                         f"{as_day(as_of)}; rebuild ml_recommender_statistics")
+    return statistics
+
+
+def recommendations_from_warehouse(relations: ServingRelations) -> pd.DataFrame:
+    """ml_product_recommendations_closed: every serving customer's top k as of the serving
+    day, scored with the statistics ml_recommender_statistics learned on the same inputs (so
+    equal to :func:`recommend_for_serving` on them, which learns them again)."""
+    if relations.statistics is None:
+        raise ValueError("the closed day's recommendations need ml_recommender_statistics")
+    frames = serving_frames(relations)
+    as_of = single_day(frames["serving"], "as_of_date", "serving")
+    parameters = served_parameters(frames["metrics"])
+    catalog = build_catalog(rows_as_of(frames["catalogue"], as_of, "catalogue"))
+    return recommend_with_statistics(
+        stored_statistics(relations.statistics, catalog, parameters, as_of),
+        frames["serving"][list(CUSTOMER_COLUMNS)],
+        order_lines_as_of(frames["lines"], as_of),
+        catalog,
+        as_of=as_of,
+        config=RecommenderConfig.from_mapping(parameters),
     )
 
 
@@ -159,11 +220,11 @@ class FreshRelations:
     """ml_product_recommendations_fresh's inputs as DuckDB relations."""
 
     fresh: duckdb.DuckDBPyRelation  # int_customers_fresh
-    population: duckdb.DuckDBPyRelation  # feat_customer_serving: every served customer
-    lines: duckdb.DuckDBPyRelation  # int_recommender_order_lines (the closed day's build)
+    population: duckdb.DuckDBPyRelation  # feat_customer_serving: the fresh customers' segments
     fresh_lines: duckdb.DuckDBPyRelation  # int_recommender_order_lines_fresh
     catalogue: duckdb.DuckDBPyRelation  # int_product_catalogue_requested
     metrics: duckdb.DuckDBPyRelation  # ml_recommendation_metrics
+    statistics: duckdb.DuckDBPyRelation  # ml_recommender_statistics (the closed day's)
 
 
 #: ml_product_recommendations_fresh's columns: typed explicitly, as the table is often empty.
@@ -181,12 +242,13 @@ def fresh_recommendations_from_warehouse(relations: FreshRelations) -> pa.Table:
     """ml_product_recommendations_fresh: the top-k products of every fresh customer as of the
     open day (their ``as_of_date``), with the served method's tuned parameters.
 
-    What differs from the closed day's recommendations, and why (docs: intraday_freshness):
-    the order lines are the ones known by the open day (:func:`order_lines_as_of`; the fresh
-    customers' lines recomputed from what landed, so the customer's purchases of today count,
-    and so do today's lines in the co-purchase and popularity statistics); the population
-    whose purchases make segment popularity is every served customer; the catalogue is the last
-    closed day's (products are published daily).
+    What is fresh, and what is the closed day's (docs: intraday_freshness): each fresh
+    customer's own order lines are the ones known by now (int_recommender_order_lines_fresh:
+    what they bought today counts, for their repeat, basket and category signals), and their
+    segment is today's; the shop-wide statistics (what sells with what, category mixes and
+    shares, popularity) and the catalogue are the last closed day's, learned by the daily run
+    (ml_recommender_statistics), as the churn model is. So a refresh reads the fresh
+    customers' lines and the statistics, never the whole order history.
     Empty when nobody is fresh. An Arrow table of ``RECOMMENDATION_SCHEMA``.
     """
     fresh = warehouse_frame(relations.fresh.project("customer_id, as_of_date"))
@@ -196,31 +258,24 @@ def fresh_recommendations_from_warehouse(relations: FreshRelations) -> pa.Table:
     as_of = single_day(fresh, "as_of_date", "fresh customers")
     day = f"date '{pd.Timestamp(as_of).date().isoformat()}'"
     population = warehouse_frame(relations.population.project(", ".join(CUSTOMER_COLUMNS)))
+    targets = population[population["customer_id"].isin(fresh["customer_id"])]
     known = f"known_date <= {day} and (retracted_date is null or retracted_date > {day})"
-    columns = ", ".join(ORDER_LINE_COLUMNS)
-    closed_lines = warehouse_frame(relations.lines.filter(known).project(columns))
-    # The fresh customers' lines are theirs recomputed from what landed (the others' are current).
-    lines = pd.concat(
-        [closed_lines[~closed_lines["customer_id"].isin(fresh["customer_id"])],
-         warehouse_frame(relations.fresh_lines.filter(known).project(columns))],
-        ignore_index=True,
-    )
+    lines = warehouse_frame(relations.fresh_lines.filter(known).project(
+        ", ".join(ORDER_LINE_COLUMNS)))
     (closed_day,) = relations.catalogue.aggregate("max(as_of_date)").fetchone()
-    catalogue = warehouse_frame(
+    catalog = build_catalog(warehouse_frame(
         relations.catalogue.filter(f"as_of_date = date '{closed_day.isoformat()}'").project(
             ", ".join(CATALOGUE_COLUMNS)
         )
-    )
-    metrics = warehouse_frame(
-        relations.metrics.filter(f"method = '{SERVED_METHOD}'").project("method, parameters_json")
-    )
-    recommendations = recommend_from_lines(
-        population,
+    ))
+    parameters = served_parameters(_served_metrics(relations.metrics))
+    recommendations = recommend_with_statistics(
+        stored_statistics(relations.statistics, catalog, parameters, np.datetime64(closed_day)),
+        targets,
         order_lines_as_of(lines, as_of),
-        build_catalog(catalogue),
+        catalog,
         as_of=as_of,
-        config=RecommenderConfig.from_mapping(served_parameters(metrics)),
-        for_customers=fresh["customer_id"].to_numpy(),
+        config=RecommenderConfig.from_mapping(parameters),
     )
     return pa.Table.from_pandas(recommendations, schema=RECOMMENDATION_SCHEMA,
                                 preserve_index=False)

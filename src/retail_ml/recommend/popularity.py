@@ -27,6 +27,34 @@ class Popularity:
     segments: pd.DataFrame  # country_code, signup_channel; row s = segment s
     scores: np.ndarray
     levels: np.ndarray
+    # What a segment without a row gets, exactly as if its customers had been in the
+    # population (no recent buyers: its country's row, or the shop's for an unseen country):
+    # one row per country of ``countries``, then the shop's row.
+    countries: np.ndarray | None = None
+    fallback_scores: np.ndarray | None = None
+    fallback_levels: np.ndarray | None = None
+
+    def covering(self, customers: pd.DataFrame) -> Popularity:
+        """This popularity with a row for every segment of ``customers`` (customers who were
+        not in the population, e.g. signed up since): an unseen segment gets its country's
+        row, an unseen country the shop's, as :func:`popularity` would have given them."""
+        keys = _segment_keys(customers).drop_duplicates()
+        known = pd.MultiIndex.from_frame(self.segments).get_indexer(pd.MultiIndex.from_frame(keys))
+        new = keys[known < 0].sort_values(["country_code", "signup_channel"])
+        if new.empty:
+            return self
+        if self.countries is None or self.fallback_scores is None or self.fallback_levels is None:
+            raise ValueError("a customer's segment is missing from the popularity table")
+        country_rows = pd.Index(self.countries).get_indexer(new["country_code"])
+        rows = np.where(country_rows >= 0, country_rows, len(self.countries))
+        return Popularity(
+            segments=pd.concat([self.segments, new], ignore_index=True),
+            scores=np.vstack([self.scores, self.fallback_scores[rows]]),
+            levels=np.vstack([self.levels, self.fallback_levels[rows]]),
+            countries=self.countries,
+            fallback_scores=self.fallback_scores,
+            fallback_levels=self.fallback_levels,
+        )
 
     def segment_of(self, customers: pd.DataFrame) -> np.ndarray:
         """Row of ``scores`` for each customer (by country and signup channel)."""
@@ -144,12 +172,34 @@ def popularity(
     levels = np.where(
         segment_has_buyers, 0, np.where(country_has_buyers[segment_country], 1, 2)
     ).astype(np.int8)
+    def unbought(prior: np.ndarray) -> np.ndarray:
+        """`shrunk` of a group with no buyers at all (n = 0) over ``prior``."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.nan_to_num(np.where(shrinkage > 0, (shrinkage * prior) / shrinkage, prior))
+
+    # The rows of segments not in `segments` (Popularity.covering): an unseen segment of a
+    # known country, then an unseen country's segment (a country without buyers under the shop).
+    unseen_country = unbought(global_share[None, :])
+    fallback_levels = np.vstack([
+        np.where(country_has_buyers, 1, 2), np.full((1, catalog.size), 2)
+    ]).astype(np.int8)
     if level == "segment":
         scores = segment_scores
+        fallback_scores = np.vstack([unbought(country_scores), unbought(unseen_country)])
     elif level == "country":
         scores = country_scores[segment_country]
         levels = np.maximum(levels, 1)
+        fallback_scores = np.vstack([country_scores, unseen_country])
     else:
         scores = np.broadcast_to(global_share, (len(segments), catalog.size)).copy()
         levels = np.full_like(levels, 2)
-    return Popularity(segments=segments, scores=scores, levels=levels)
+        fallback_scores = np.broadcast_to(global_share, (len(countries) + 1, catalog.size)).copy()
+        fallback_levels = np.full_like(fallback_levels, 2)
+    return Popularity(
+        segments=segments,
+        scores=scores,
+        levels=levels,
+        countries=countries.to_numpy(dtype=object),
+        fallback_scores=fallback_scores,
+        fallback_levels=fallback_levels,
+    )

@@ -49,7 +49,10 @@ from retail_ml.recommend.inputs import (
 from retail_ml.recommend.popularity import POPULARITY_LEVELS, Popularity, popularity
 from retail_ml.recommend.shortlist import TopK, block_top_k, leaders
 from retail_ml.recommend.signals import (
-    category_affinity,
+    CategoryTaste,
+    category_preference,
+    category_share,
+    category_taste,
     order_matrix,
     recent_orders,
     sequence_signals,
@@ -213,6 +216,158 @@ class Prepared:
     category_names: np.ndarray
 
 
+@dataclass(frozen=True)
+class ShopStatistics:
+    """What ``config.method`` learns from every customer's order lines as of one day: the part
+    of :class:`Prepared` shared by all customers (the rest is each customer's own history).
+
+    Learned on the last closed day, it is also what a fresh customer is scored with during the
+    open day (ml_recommender_statistics; docs: intraday_freshness)."""
+
+    as_of: np.datetime64
+    prior: Popularity
+    similarity: sparse.csr_matrix | None = None  # copurchase
+    basket: sparse.csr_matrix | None = None  # blend
+    next_order: sparse.csr_matrix | None = None  # blend
+    taste: CategoryTaste | None = None  # blend
+    share: np.ndarray | None = None  # blend: per product
+
+
+def learn(
+    customers: pd.DataFrame,
+    lines: pd.DataFrame,
+    catalog: Catalog,
+    *,
+    as_of: date,
+    config: RecommenderConfig,
+    history: pd.DataFrame | None = None,
+    orders: tuple[pd.DataFrame, sparse.csr_matrix] | None = None,
+) -> ShopStatistics:
+    """The shop-wide statistics of ``config.method`` as of ``as_of``.
+
+    Args:
+        customers: The population (see :func:`recommend`).
+        lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of` at ``as_of``: everyone's.
+        catalog: :func:`~retail_ml.recommend.inputs.build_catalog` at ``as_of``.
+        as_of: The as-of date.
+        config: Parameters.
+        history: ``purchase_history(lines)``, when already computed.
+        orders: ``order_matrix(lines, catalog)``, when already computed.
+    """
+    require_columns(customers, CUSTOMER_COLUMNS, "customers")
+    require_rows(customers, "customers")
+    require_unique(customers, ["customer_id"], "customers")
+    day = as_day(as_of)
+    history = purchase_history(lines) if history is None else history
+    window_start = day - np.timedelta64(config.popularity_window_days, "D")
+    prior = popularity(
+        history[history["last_order_date"] > window_start],
+        customers,
+        catalog,
+        level=config.popularity_level,
+        shrinkage=config.popularity_shrinkage,
+    )
+    if config.method == "copurchase":
+        similarity = item_similarity(
+            history,
+            catalog,
+            method=config.similarity,
+            neighbours=config.neighbours,
+            repurchase_weight=config.repurchase_weight,
+        )
+        return ShopStatistics(as_of=day, prior=prior, similarity=similarity)
+    if config.method == "blend":
+        signals = sequence_signals(
+            lines, catalog, neighbours=config.sequence_neighbours,
+            orders=orders or order_matrix(lines, catalog),
+        )
+        return ShopStatistics(
+            as_of=day,
+            prior=prior,
+            basket=signals.basket,
+            next_order=signals.next_order,
+            taste=category_taste(lines, customers, catalog),
+            share=category_share(lines, catalog, as_of=day),
+        )
+    return ShopStatistics(as_of=day, prior=prior)
+
+
+def prepare_targets(
+    statistics: ShopStatistics,
+    targets: pd.DataFrame,
+    lines: pd.DataFrame,
+    catalog: Catalog,
+    *,
+    as_of: date,
+    config: RecommenderConfig,
+    history: pd.DataFrame | None = None,
+    orders: tuple[pd.DataFrame, sparse.csr_matrix] | None = None,
+) -> Prepared:
+    """:class:`Prepared` for ``targets`` from shop-wide ``statistics`` and the targets' own
+    order lines as of ``as_of`` (which may be after ``statistics.as_of``: a fresh customer's
+    purchases of today count for them, not yet for the shop).
+
+    Args:
+        statistics: :func:`learn` with the same ``config`` and catalogue.
+        targets: The customers to score (``CUSTOMER_COLUMNS``); their segments need not be
+            in the statistics' population (:meth:`Popularity.covering`).
+        lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of` at ``as_of``: at least
+            the targets' lines (other customers' lines are ignored).
+        catalog: The catalogue the statistics were learned with.
+        as_of: The as-of date of the targets' histories.
+        config: Parameters.
+        history: ``purchase_history(lines)``, when already computed.
+        orders: ``order_matrix(lines, catalog)``, when already computed.
+    """
+    require_columns(targets, CUSTOMER_COLUMNS, "targets")
+    require_unique(targets, ["customer_id"], "targets")
+    day = as_day(as_of)
+    history = purchase_history(lines) if history is None else history
+    targets = targets.sort_values("customer_id", kind="mergesort").reset_index(drop=True)
+    target_ids = targets["customer_id"].to_numpy(dtype=np.int64)
+    prior = statistics.prior.covering(targets) if len(targets) else statistics.prior
+    recency = _history_matrix(history, target_ids, catalog, day, config.recency_half_life_days)
+    ordered = _history_matrix(history, target_ids, catalog, day, None, values="orders")
+    names, codes = catalog.category_codes
+
+    recent = sequence = preference = None
+    if config.method == "blend":
+        if statistics.basket is None or statistics.next_order is None or statistics.taste is None:
+            raise ValueError("the statistics were not learned for the blend")
+        sequence = (
+            config.basket_weight * statistics.basket
+            + config.next_order_weight * statistics.next_order
+        ).tocsr()
+        sequence.sort_indices()
+        latest, before = recent_orders(
+            lines, target_ids, catalog, count=2, orders=orders or order_matrix(lines, catalog)
+        )
+        recent = (latest + config.previous_order_decay * before).tocsr()
+        recent.sort_indices()
+        preference = category_preference(
+            statistics.taste, lines, targets, catalog, prior_strength=config.category_prior_strength
+        )
+    return Prepared(
+        config=config,
+        catalog=catalog,
+        target_ids=target_ids,
+        has_history=np.diff(ordered.indptr) > 0,
+        segments=prior.segment_of(targets) if len(targets) else np.zeros(0, dtype=np.int64),
+        prior=prior,
+        recency=recency,
+        orders=ordered,
+        similarity=statistics.similarity,
+        recent=recent,
+        sequence=sequence,
+        basket=statistics.basket,
+        next_order=statistics.next_order,
+        preference=preference,
+        share=statistics.share,
+        category_codes=codes,
+        category_names=names,
+    )
+
+
 def prepare(
     customers: pd.DataFrame,
     lines: pd.DataFrame,
@@ -223,7 +378,8 @@ def prepare(
     for_customers: np.ndarray | None = None,
     history: pd.DataFrame | None = None,
 ) -> Prepared:
-    """The matrices ``config.method`` scores with, as of ``as_of``.
+    """The matrices ``config.method`` scores with, as of ``as_of``: :func:`learn` on everyone,
+    then :func:`prepare_targets`.
 
     Args:
         customers: The population (see :func:`recommend`).
@@ -235,77 +391,17 @@ def prepare(
         history: ``purchase_history(lines)`` when the caller already has it (the backtest
             scores several methods on one date).
     """
-    require_columns(customers, CUSTOMER_COLUMNS, "customers")
-    require_rows(customers, "customers")
-    require_unique(customers, ["customer_id"], "customers")
-    day = as_day(as_of)
     history = purchase_history(lines) if history is None else history
-
-    window_start = day - np.timedelta64(config.popularity_window_days, "D")
-    prior = popularity(
-        history[history["last_order_date"] > window_start],
-        customers,
-        catalog,
-        level=config.popularity_level,
-        shrinkage=config.popularity_shrinkage,
+    orders = order_matrix(lines, catalog) if config.method == "blend" else None
+    statistics = learn(
+        customers, lines, catalog, as_of=as_of, config=config, history=history, orders=orders
     )
-    targets = customers.sort_values("customer_id", kind="mergesort").reset_index(drop=True)
+    targets = customers[list(CUSTOMER_COLUMNS)]
     if for_customers is not None:
-        wanted = np.asarray(for_customers, dtype=np.int64)
-        targets = targets[targets["customer_id"].isin(wanted)].reset_index(drop=True)
-    target_ids = targets["customer_id"].to_numpy(dtype=np.int64)
-    recency = _history_matrix(history, target_ids, catalog, day, config.recency_half_life_days)
-    orders = _history_matrix(history, target_ids, catalog, day, None, values="orders")
-    names, codes = catalog.category_codes
-
-    similarity = recent = sequence = basket = next_order = preference = share = None
-    if config.method == "copurchase":
-        similarity = item_similarity(
-            history,
-            catalog,
-            method=config.similarity,
-            neighbours=config.neighbours,
-            repurchase_weight=config.repurchase_weight,
-        )
-    if config.method == "blend":
-        orders_matrix = order_matrix(lines, catalog)
-        signals = sequence_signals(
-            lines, catalog, neighbours=config.sequence_neighbours, orders=orders_matrix
-        )
-        basket, next_order = signals.basket, signals.next_order
-        sequence = (
-            config.basket_weight * basket + config.next_order_weight * next_order
-        ).tocsr()
-        sequence.sort_indices()
-        latest, before = recent_orders(lines, target_ids, catalog, count=2, orders=orders_matrix)
-        recent = (latest + config.previous_order_decay * before).tocsr()
-        recent.sort_indices()
-        preference, share = category_affinity(
-            lines,
-            customers,
-            target_ids,
-            catalog,
-            as_of=day,
-            prior_strength=config.category_prior_strength,
-        )
-    return Prepared(
-        config=config,
-        catalog=catalog,
-        target_ids=target_ids,
-        has_history=np.diff(orders.indptr) > 0,
-        segments=prior.segment_of(targets) if len(targets) else np.zeros(0, dtype=np.int64),
-        prior=prior,
-        recency=recency,
+        targets = targets[targets["customer_id"].isin(np.asarray(for_customers, dtype=np.int64))]
+    return prepare_targets(
+        statistics, targets, lines, catalog, as_of=as_of, config=config, history=history,
         orders=orders,
-        similarity=similarity,
-        recent=recent,
-        sequence=sequence,
-        basket=basket,
-        next_order=next_order,
-        preference=preference,
-        share=share,
-        category_codes=codes,
-        category_names=names,
     )
 
 
@@ -341,8 +437,36 @@ def recommend_from_lines(
         customers, lines, catalog, as_of=as_of, config=config, for_customers=for_customers,
         history=history,
     )
+    return recommendations_of(prepared, as_of=as_of)
+
+
+def recommend_with_statistics(
+    statistics: ShopStatistics,
+    targets: pd.DataFrame,
+    lines: pd.DataFrame,
+    catalog: Catalog,
+    *,
+    as_of: date,
+    config: RecommenderConfig,
+) -> pd.DataFrame:
+    """The top ``config.k`` products of every customer of ``targets`` as of ``as_of``, scored
+    with shop-wide ``statistics`` learned before (see :func:`prepare_targets`): the
+    recommendations of the served table and of the fresh customers.
+
+    Returns:
+        As :func:`recommend`.
+    """
+    if targets.empty:
+        return empty_output()
+    prepared = prepare_targets(statistics, targets, lines, catalog, as_of=as_of, config=config)
+    return recommendations_of(prepared, as_of=as_of)
+
+
+def recommendations_of(prepared: Prepared, *, as_of: date) -> pd.DataFrame:
+    """The top k of every target of ``prepared``, with reasons, as ``OUTPUT_COLUMNS``."""
     if len(prepared.target_ids) == 0:
         return empty_output()
+    config = prepared.config
     lead = leaders(prepared)
     frames = []
     for rows in chunks(prepared):

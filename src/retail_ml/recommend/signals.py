@@ -132,6 +132,129 @@ def recent_orders(
     return result
 
 
+@dataclass(frozen=True)
+class CategoryTaste:
+    """The category mix of all lines bought by each country's customers.
+
+    ``taste[c]`` is country ``countries[c]``'s mix; the last row is the shop's mix, what an
+    unknown or unseen country (or one whose customers bought nothing) gets."""
+
+    countries: np.ndarray  # sorted country codes of the population
+    taste: np.ndarray  # (countries + 1) × categories
+
+    def of(self, country_codes: pd.Series) -> np.ndarray:
+        """Each customer's row of ``taste``, by their country code."""
+        keys = country_codes.astype(object).fillna(UNKNOWN_KEY).astype(str)
+        rows = pd.Index(self.countries).get_indexer(keys)
+        return self.taste[np.where(rows >= 0, rows, len(self.countries))]
+
+
+def category_taste(
+    lines: pd.DataFrame, customers: pd.DataFrame, catalog: Catalog
+) -> CategoryTaste:
+    """The countries' category mixes (:class:`CategoryTaste`) from everyone's order lines.
+
+    Args:
+        lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of`.
+        customers: The population, ``customer_id`` and ``country_code``: a line of a customer
+            outside it counts for the shop's mix only.
+        catalog: Products in matrix order.
+    """
+    names, codes = catalog.category_codes
+    columns = catalog.positions(lines["product_id"])
+    known = columns >= 0
+    line_categories = codes[columns[known]]
+    line_customers = lines["customer_id"].to_numpy(dtype=np.int64)[known]
+
+    # Country of every known customer as a small integer (the last code = unknown country);
+    # integer lookups, not string merges: there are millions of lines.
+    population = customers[["customer_id", "country_code"]].drop_duplicates("customer_id")
+    population = population.sort_values("customer_id", kind="mergesort")
+    population_ids = population["customer_id"].to_numpy(dtype=np.int64)
+    codes_of, country_names = pd.factorize(
+        population["country_code"].astype(object).fillna(UNKNOWN_KEY).astype(str), sort=True
+    )
+    unknown = len(country_names)
+    rows, found = locate(population_ids, line_customers)
+    line_countries = np.where(found, codes_of[rows] if len(codes_of) else unknown, unknown)
+    counts = np.bincount(
+        line_countries * len(names) + line_categories, minlength=(unknown + 1) * len(names)
+    ).reshape(unknown + 1, len(names)).astype(np.float64)
+    shop_mix = counts.sum(axis=0)
+    if shop_mix.sum() > 0:
+        shop_mix = shop_mix / shop_mix.sum()
+    else:
+        shop_mix = np.full(len(names), 1.0 / len(names))
+    totals = counts.sum(axis=1, keepdims=True)
+    taste = np.where(totals > 0, counts / np.maximum(totals, 1.0), shop_mix)
+    # Customers of an unknown country get the shop's mix, not the mix of the unknown few.
+    taste[unknown] = shop_mix
+    if (country_names == UNKNOWN_KEY).any():
+        taste[int(np.flatnonzero(country_names == UNKNOWN_KEY)[0])] = shop_mix
+    return CategoryTaste(countries=np.asarray(country_names, dtype=object), taste=taste)
+
+
+def category_preference(
+    taste: CategoryTaste,
+    lines: pd.DataFrame,
+    targets: pd.DataFrame,
+    catalog: Catalog,
+    *,
+    prior_strength: float,
+) -> np.ndarray:
+    """Each target's category preference (targets × categories, rows in ``customer_id``
+    order): ``(a · taste[country(u), c] + n[u, c]) / (a + n[u])`` (see
+    :func:`category_affinity`).
+
+    Args:
+        taste: :func:`category_taste`.
+        lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of`: at least the targets'.
+        targets: The customers to score, sorted by ``customer_id`` (with ``country_code``).
+        catalog: Products in matrix order.
+        prior_strength: ``a`` (> 0).
+    """
+    if prior_strength <= 0:
+        raise ValueError(f"category_prior_strength must be positive, got {prior_strength}")
+    names, codes = catalog.category_codes
+    target_ids = targets["customer_id"].to_numpy(dtype=np.int64)
+    prior = taste.of(targets["country_code"])
+    columns = catalog.positions(lines["product_id"])
+    known = columns >= 0
+    rows, mine = locate(target_ids, lines["customer_id"].to_numpy(dtype=np.int64)[known])
+    line_categories = codes[columns[known]]
+    own = np.bincount(
+        rows[mine] * len(names) + line_categories[mine], minlength=len(target_ids) * len(names)
+    ).reshape(len(target_ids), len(names)).astype(np.float64)
+    return (prior_strength * prior + own) / (prior_strength + own.sum(axis=1, keepdims=True))
+
+
+def category_share(lines: pd.DataFrame, catalog: Catalog, *, as_of: np.datetime64) -> np.ndarray:
+    """Each product's orders per day on sale over the same sum for its category (see
+    :func:`category_affinity`); 0 for a product not on sale.
+
+    Args:
+        lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of`: everyone's.
+        catalog: Products in matrix order (categories, launch dates, on sale).
+        as_of: The as-of date.
+    """
+    day = as_day(as_of)
+    names, codes = catalog.category_codes
+    columns = catalog.positions(lines["product_id"])
+    known = columns >= 0
+    sold = np.bincount(columns[known], minlength=catalog.size).astype(np.float64)
+    first_day = lines["order_date"].to_numpy(dtype="datetime64[D]").min() if len(lines) else day
+    launched = (
+        np.full(catalog.size, np.datetime64("NaT"), dtype="datetime64[D]")
+        if catalog.launched_dates is None
+        else catalog.launched_dates
+    )
+    since = np.where(np.isnat(launched), first_day, np.maximum(launched, first_day))
+    days_on_sale = np.maximum((day - since).astype("timedelta64[D]").astype(np.float64) + 1, 1.0)
+    rate = np.where(catalog.is_launched, sold / days_on_sale, 0.0)
+    category_rate = np.bincount(codes, weights=rate, minlength=len(names))
+    return np.where(category_rate[codes] > 0, rate / np.maximum(category_rate[codes], 1e-300), 0.0)
+
+
 def category_affinity(
     lines: pd.DataFrame,
     customers: pd.DataFrame,
@@ -166,60 +289,12 @@ def category_affinity(
     """
     if prior_strength <= 0:
         raise ValueError(f"category_prior_strength must be positive, got {prior_strength}")
-    day = as_day(as_of)
-    names, codes = catalog.category_codes
-    columns = catalog.positions(lines["product_id"])
-    known = columns >= 0
-    line_categories = codes[columns[known]]
-    line_customers = lines["customer_id"].to_numpy(dtype=np.int64)[known]
-
-    # Country of every known customer as a small integer (the last code = unknown country);
-    # integer lookups, not string merges: there are millions of lines.
-    population = customers[["customer_id", "country_code"]].drop_duplicates("customer_id")
-    population = population.sort_values("customer_id", kind="mergesort")
-    population_ids = population["customer_id"].to_numpy(dtype=np.int64)
-    codes_of, country_names = pd.factorize(
-        population["country_code"].astype(object).fillna(UNKNOWN_KEY).astype(str), sort=True
+    ids = np.asarray(target_ids, dtype=np.int64)
+    country_of = customers.drop_duplicates("customer_id").set_index("customer_id")["country_code"]
+    targets = pd.DataFrame({"customer_id": ids,
+                            "country_code": country_of.reindex(ids).astype(object).to_numpy()})
+    preference = category_preference(
+        category_taste(lines, customers, catalog), lines, targets, catalog,
+        prior_strength=prior_strength,
     )
-    unknown = len(country_names)
-
-    def country_of(ids: np.ndarray) -> np.ndarray:
-        rows, found = locate(population_ids, ids)
-        return np.where(found, codes_of[rows] if len(codes_of) else unknown, unknown)
-
-    line_countries = country_of(line_customers)
-    counts = np.bincount(
-        line_countries * len(names) + line_categories, minlength=(unknown + 1) * len(names)
-    ).reshape(unknown + 1, len(names)).astype(np.float64)
-    shop_mix = counts.sum(axis=0)
-    if shop_mix.sum() > 0:
-        shop_mix = shop_mix / shop_mix.sum()
-    else:
-        shop_mix = np.full(len(names), 1.0 / len(names))
-    totals = counts.sum(axis=1, keepdims=True)
-    taste = np.where(totals > 0, counts / np.maximum(totals, 1.0), shop_mix)
-    # Customers of an unknown country get the shop's mix, not the mix of the unknown few.
-    taste[unknown] = shop_mix
-    if (country_names == UNKNOWN_KEY).any():
-        taste[int(np.flatnonzero(country_names == UNKNOWN_KEY)[0])] = shop_mix
-    prior = taste[country_of(target_ids)]
-
-    rows, mine = locate(target_ids, line_customers)
-    own = np.bincount(
-        rows[mine] * len(names) + line_categories[mine], minlength=len(target_ids) * len(names)
-    ).reshape(len(target_ids), len(names)).astype(np.float64)
-    preference = (prior_strength * prior + own) / (prior_strength + own.sum(axis=1, keepdims=True))
-
-    sold = np.bincount(columns[known], minlength=catalog.size).astype(np.float64)
-    first_day = lines["order_date"].to_numpy(dtype="datetime64[D]").min() if len(lines) else day
-    launched = (
-        np.full(catalog.size, np.datetime64("NaT"), dtype="datetime64[D]")
-        if catalog.launched_dates is None
-        else catalog.launched_dates
-    )
-    since = np.where(np.isnat(launched), first_day, np.maximum(launched, first_day))
-    days_on_sale = np.maximum((day - since).astype("timedelta64[D]").astype(np.float64) + 1, 1.0)
-    rate = np.where(catalog.is_launched, sold / days_on_sale, 0.0)
-    category_rate = np.bincount(codes, weights=rate, minlength=len(names))
-    share = np.where(category_rate[codes] > 0, rate / np.maximum(category_rate[codes], 1e-300), 0.0)
-    return preference, share
+    return preference, category_share(lines, catalog, as_of=as_of)
