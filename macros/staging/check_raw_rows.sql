@@ -50,7 +50,12 @@ source_files as (
 ),
 {% for lookup in lookups %}
 {{ lookup.alias }} as (
+    {%- if is_incremental() and lookup.sql_for_keys_of %}
+    {#- Only the parents the re-checked rows name: the result of their join is the same. #}
+    {{ lookup.sql_for_keys_of | replace('{rows}', 'source') }}
+    {%- else %}
     {{ lookup.sql }}
+    {%- endif %}
 ),
 {% endfor %}
 -- Not held either: the duplicate rule reads it for the repeated keys only, the rest once.

@@ -1,8 +1,11 @@
 {#
     The tables the rules of one raw table consult, derived from its domains: one entry per seed
     reference (`<column>_reference`), per parent (`<column>_parent`) and per declared lookup.
-    Each is {alias, kind, sql, on[, raw_columns, missing_rule, column]}; its sql returns at most
-    one row per join key, so joining it never multiplies raw rows. Parent lookups read the
+    Each is {alias, kind, sql, on[, raw_columns, missing_rule, column, sql_for_keys_of]}; its sql
+    returns at most one row per join key, so joining it never multiplies raw rows. A parent's
+    `sql_for_keys_of` is the same restricted to the keys a relation `{rows}` names (replace the
+    placeholder): what an incremental run joins to its few rows, without aggregating every
+    parent row. Parent lookups read the
     parent's base model and carry `is_staged` (1 when a copy of the parent was staged, 0 when
     every copy was quarantined) and the staged copy's `columns`.
 #}
@@ -45,10 +48,16 @@
     {%- for raw_column, parent_column in parent.match.items() -%}
         {%- do conditions.append('source.' ~ raw_column ~ ' = ' ~ parent.alias ~ '.' ~ parent_column) -%}
     {%- endfor -%}
+    {#- Restricting on the first key alone keeps every row a join on all of them can match. -#}
+    {%- set first_raw, first_key = (parent.match.items() | list)[0] -%}
     {%- do lookups.append({
         'alias': parent.alias, 'kind': parent.kind,
         'sql': 'select ' ~ selected | join(', ') ~ ' from ' ~ ref('base_shop__' ~ parent.table)
             ~ ' where ' ~ keys | join(' is not null and ') ~ ' is not null group by ' ~ keys | join(', '),
+        'sql_for_keys_of': 'select ' ~ selected | join(', ') ~ ' from ' ~ ref('base_shop__' ~ parent.table)
+            ~ ' as parent_rows where ' ~ keys | join(' is not null and ') ~ ' is not null'
+            ~ ' and parent_rows.' ~ first_key ~ ' in (select keyed_rows.' ~ first_raw
+            ~ ' from {rows} as keyed_rows) group by ' ~ keys | join(', '),
         'on': conditions | join(' and '),
         'raw_columns': parent.match.keys() | list,
         'missing_rule': parent.missing_rule, 'column': parent.column,

@@ -57,7 +57,7 @@ groups_to_recheck as (
     -- Named `source` so the lookup's join condition applies to the stored rows.
     select source.{{ group_column }}
     from {{ this }} as source
-    inner join ({{ lookup.sql }}) as {{ lookup.alias }}
+    inner join ({{ lookup.sql_for_keys_of | replace('{rows}', '(select * from ' ~ this ~ " where quarantine_column = '" ~ lookup.column ~ "')") }}) as {{ lookup.alias }}
         on {{ lookup.on }}
     where source.quarantine_column = '{{ lookup.column }}'
         and source.{{ group_column }} is not null

@@ -1,8 +1,7 @@
 -- One row per fresh customer (int_customers_fresh), order and product: their
 -- int_recommender_order_lines rows recomputed from their staged rows, so their lines landed on
--- the open day count. ml_product_recommendations_fresh reads these in place of the fresh
--- customers' rows of int_recommender_order_lines; the other customers have nothing landed since
--- the daily run, so their rows there are current.
+-- the open day count. ml_product_recommendations_fresh scores these lines with the closed day's
+-- statistics (ml_recommender_statistics).
 {{ config(materialized='table') }}
 
 with
