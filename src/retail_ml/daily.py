@@ -8,7 +8,8 @@ daily (once a day, after midnight):
   2. lands the next day's files (retail_ml.landing; `--no-land` when files land by themselves);
   3. checks the raw files against the contract (footers) and the sources' freshness at the
      landing clock: a stale source warns; one past its `error_after` stops the run with one
-     `DAILY RUN STOPPED:` line, before dbt;
+     `DAILY RUN STOPPED:` line, before dbt (the `dbt parse` that gives the sources' rules runs
+     while 2 and 3 read the files);
   4. `dbt build`: the incremental models (staging's base tables) process only the files landed
      since the last run and the rows they affect; the ML registry trains only when the training
      data changed (its fingerprint is a new version); everything else is rebuilt;
@@ -67,16 +68,23 @@ def parse_args_of(dbt_args: list[str]) -> list[str]:
     return kept
 
 
-def dbt_parse(dbt_args: list[str], env: dict[str, str]) -> dict:
-    """The manifest of the project as it is now (partial parsing keeps this to seconds)."""
+def start_dbt_parse(dbt_args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """`dbt parse` in a child process, so that it runs while the files land and the pre-flight
+    reads them (it reads neither; a parse costs seconds even when partial)."""
     dbt = Path(sys.executable).with_name("dbt")
-    dbt_args = parse_args_of(dbt_args)
-    completed = subprocess.run([str(dbt), "parse", *dbt_args], env=env,  # noqa: S603
-                               capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        sys.stdout.write(completed.stdout + completed.stderr)
-        raise SystemExit(completed.returncode)
+    return subprocess.Popen([str(dbt), "parse", *parse_args_of(dbt_args)], env=env,  # noqa: S603
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish_dbt_parse(parsing: subprocess.Popen, dbt_args: list[str]) -> dict:
+    """The manifest of the project as it is now, once `parsing` ends; its output and exit code
+    when it failed."""
+    output, _ = parsing.communicate()
+    if parsing.returncode != 0:
+        sys.stdout.write(output)
+        raise SystemExit(parsing.returncode)
     # dbt takes the last --target-path given (the runner appends its own).
+    dbt_args = parse_args_of(dbt_args)
     last = len(dbt_args) - 1 - dbt_args[::-1].index("--target-path")
     target = Path(dbt_args[last + 1])
     return json.loads((target / "manifest.json").read_text())
@@ -120,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "RETAIL_ML_DB_PATH": str(args.db),
                "RETAIL_ML_RAW_DIR": str(args.raw_dir)}
         state = landing.read_state(args.raw_dir)
+        until = None
         if not args.no_land:
             if state is None:
                 print(f"{what} NOT STARTED: {args.raw_dir} is not a simulated landing zone; "
@@ -127,20 +136,27 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             until = (landing.next_day_end(state) if args.mode == "daily"
                      else state.landed_through + timedelta(hours=args.hours))
-            rows = landing.land_until(args.raw_dir, until)
-            state = landing.read_state(args.raw_dir)
-            print(f"landed through {until.isoformat()}: "
-                  + (", ".join(f"{t} {n}" for t, n in rows.items() if n) or "no rows"))
-        clock = state.landed_through if state else datetime.now(UTC)
-        # The clock splits closed days from the open day (docs: intraday_freshness).
+        # The landing clock, known before landing (landing moves it to `until`), splits the
+        # closed days from the open day (docs: intraday_freshness).
+        clock = until or (state.landed_through if state else datetime.now(UTC))
         env["RETAIL_ML_LANDED_THROUGH"] = landing_clock_value(clock)
-
-        preflight = check_landing_zone(args.raw_dir)
-        if not preflight.ok:
-            print(f"{what} STOPPED: raw data pre-flight failed: {preflight.errors[0]} "
-                  f"({len(preflight.errors)} problem(s)); dbt was not run")
-            return 2
-        verdicts = check_freshness(args.raw_dir, dbt_parse(dbt_args, env), clock)
+        parsing = start_dbt_parse(dbt_args, env)
+        try:
+            if until is not None:
+                rows = landing.land_until(args.raw_dir, until)
+                print(f"landed through {until.isoformat()}: "
+                      + (", ".join(f"{t} {n}" for t, n in rows.items() if n) or "no rows"))
+            preflight = check_landing_zone(args.raw_dir)
+            if not preflight.ok:
+                print(f"{what} STOPPED: raw data pre-flight failed: {preflight.errors[0]} "
+                      f"({len(preflight.errors)} problem(s)); dbt was not run")
+                return 2
+            manifest = finish_dbt_parse(parsing, dbt_args)
+        finally:
+            if parsing.poll() is None:
+                parsing.kill()
+                parsing.wait()
+        verdicts = check_freshness(args.raw_dir, manifest, clock)
         for verdict in verdicts:
             if verdict.status == "warn":
                 print(f"WARNING {verdict.line(clock)}")

@@ -365,12 +365,13 @@ def feature_columns() -> list[str]:
 
 def test_a_refresh_rebuilds_the_fresh_customers_not_the_closed_days(sequence):
     """The refresh's dbt selection: staging's new files and the fresh customers' path, not the
-    feature history or the closed day's recommendations."""
+    feature history, the closed day's recommendations or the recommender's statistics."""
     out = sequence.outputs["refresh_2"]
     assert "OK created sql table model main.int_customer_features_fresh" in out
     assert "model main.ml_product_recommendations_fresh" in out
     assert "int_customer_features_requested" not in out
     assert "ml_product_recommendations_closed" not in out
+    assert "ml_recommender_statistics" not in out  # the closed day's, learned by the daily run
 
 
 def test_equality_check_fails_on_one_changed_row(sequence, tmp_path):

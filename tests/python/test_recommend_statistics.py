@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +21,7 @@ from retail_ml.recommend import (
     statistics_from_frame,
     statistics_table,
 )
+from retail_ml.recommend.jobs import stored_statistics
 from test_recommend_evaluation import backtest_inputs, shop_lines
 
 
@@ -114,3 +116,20 @@ def test_reading_refuses_other_parameters_other_products_and_no_rows(case):
         statistics_from_frame(frame, smaller, parameters)
     with pytest.raises(ValueError, match="empty"):
         statistics_from_frame(frame.iloc[:0], case["catalog"], parameters)
+
+
+def test_statistics_of_another_day_are_refused(case):
+    """The closed day's recommendations and the fresh ones read the statistics of the closed
+    day they serve; a table left from another day (e.g. a daily run that failed before
+    rebuilding it) stops the model with one line instead of serving stale statistics."""
+    parameters = {"method": "blend"}
+    learned = learn(case["population"], case["lines"], case["catalog"], as_of=case["day"],
+                    config=RecommenderConfig.from_mapping(parameters))
+    stored = statistics_table(learned, case["catalog"], parameters)  # noqa: F841 - read by DuckDB
+    with duckdb.connect() as con:
+        relation = con.sql("select * from stored")
+        assert stored_statistics(relation, case["catalog"], parameters,
+                                 np.datetime64(case["day"])).as_of == learned.as_of
+        with pytest.raises(ValueError, match="rebuild ml_recommender_statistics"):
+            stored_statistics(relation, case["catalog"], parameters,
+                              np.datetime64(case["day"] + timedelta(days=1)))

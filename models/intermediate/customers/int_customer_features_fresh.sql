@@ -3,9 +3,15 @@
 -- (the model_bodies macros of the staging-to-events models, the same point-in-time engine),
 -- run on the fresh customers' staged rows only: a customer's features depend on their own rows
 -- alone, except the cross-sectional ranks, which rank a fresh row against the last closed
--- day's population (pit_rank_against). Cost: the fresh customers' rows, not the history.
+-- day's population (pit_rank_against). Cost: the fresh customers' rows, not the history, and of
+-- their sessions and reviews only the days a feature's window reaches (pit_event_horizon_days).
 {{ config(materialized='table') }}
 {%- set plan = feature_spec('customer') %}
+{#- The measures customer_events_known makes of sessions and of reviews: their events older than
+    the spec's longest window over them feed no feature of the open day, so they are not read. #}
+{%- set session_days = pit_event_horizon_days('customer', ['sessions', 'active_days']) %}
+{%- set review_days = pit_event_horizon_days('customer', ['reviews', 'rating_sum']) %}
+{%- set open_day = 'cast(' ~ (landing_open_day_start() or 'null') ~ ' as date)' %}
 
 with
 
@@ -65,12 +71,20 @@ fresh_customer_versions as (
 
 fresh_sessions as (
     select sessions.* from sessions
-    where sessions.customer_id in (select fresh.customer_id from fresh)
+    where
+        sessions.customer_id in (select fresh.customer_id from fresh)
+        {%- if session_days is not none %}
+        and cast(sessions.started_at as date) >= {{ pit_add_days(open_day, 1 - session_days) }}
+        {%- endif %}
 ),
 
 fresh_reviews as (
     select reviews.* from reviews
-    where reviews.customer_id in (select fresh.customer_id from fresh)
+    where
+        reviews.customer_id in (select fresh.customer_id from fresh)
+        {%- if review_days is not none %}
+        and cast(reviews.created_at as date) >= {{ pit_add_days(open_day, 1 - review_days) }}
+        {%- endif %}
 ),
 
 fresh_order_lines as (
