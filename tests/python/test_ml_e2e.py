@@ -218,6 +218,7 @@ def test_columns_match_yaml_catches_a_changed_and_an_undocumented_column(
         "columns_match_yaml_ml_product_recommendations_closed_": ("pass", 0),
         "columns_match_yaml_ml_product_recommendations_fresh_": ("pass", 0),
         "columns_match_yaml_ml_recommendation_metrics_": ("pass", 0),
+        "columns_match_yaml_ml_recommender_statistics_": ("pass", 0),
     }, run.output[-3000:]
     problems = _query(
         db_path,
