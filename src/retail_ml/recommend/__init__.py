@@ -74,7 +74,13 @@ from retail_ml.recommend.recommender import (
     recommend_from_lines,
     recommend_with_statistics,
 )
-from retail_ml.recommend.signals import category_affinity, recent_orders, sequence_signals
+from retail_ml.recommend.signals import (
+    category_preference,
+    category_share,
+    category_taste,
+    recent_orders,
+    sequence_signals,
+)
 from retail_ml.recommend.similarity import item_similarity, purchase_matrix
 from retail_ml.recommend.statistics import (
     STATISTICS_SCHEMA,
@@ -99,7 +105,9 @@ __all__ = [
     "bootstrap_indices",
     "bootstrap_interval",
     "build_catalog",
-    "category_affinity",
+    "category_preference",
+    "category_share",
+    "category_taste",
     "check_windows",
     "evaluate_backtest",
     "evaluation_methods",

@@ -3,7 +3,8 @@
 ``blend`` (served; chosen on the rolling backtest, see ml_recommendation_metrics): the score of
 product ``j`` for a customer is
 
-    pref(cat(j)) · share(j)                      category affinity (signals.category_affinity)
+    pref(cat(j)) · share(j)                      category affinity (signals.category_preference
+                                                  and category_share)
   + repeat_weight · r(j) · [j repurchase-typical] buying it again (r halves every
                                                   recency_half_life_days since the last order)
   + basket_weight · Σ_i o(i) · B[i, j]          bought in one basket with a product of the

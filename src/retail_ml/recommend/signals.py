@@ -4,8 +4,9 @@ Why these (the backtest in ml_recommendation_metrics measures each; see the
 ``recommender_backtest`` docs block): a customer's next orders are mostly
 
 * products of their favourite categories, in proportion to how well each sells there
-  (:func:`category_affinity`: the customer's category mix, shrunk towards their country's,
-  times the product's share of its category's sales rate since launch);
+  (:func:`category_preference`: the customer's category mix, shrunk towards their country's
+  :func:`category_taste`, times the product's :func:`category_share` of its category's sales
+  rate since launch);
 * what went into the same basket as, or into the order after, a product of their latest orders
   (:func:`sequence_signals`, applied to :func:`recent_orders`): complements and follow-ups;
 * the repurchase-typical products they bought recently again (the recency weights of
@@ -203,8 +204,9 @@ def category_preference(
     prior_strength: float,
 ) -> np.ndarray:
     """Each target's category preference (targets × categories, rows in ``customer_id``
-    order): ``(a · taste[country(u), c] + n[u, c]) / (a + n[u])`` (see
-    :func:`category_affinity`).
+    order): ``(a · taste[country(u), c] + n[u, c]) / (a + n[u])``, ``n`` the customer's order
+    lines per category, ``a`` the prior strength: a customer without purchases gets their
+    country's mix (the cold start).
 
     Args:
         taste: :func:`category_taste`.
@@ -229,8 +231,9 @@ def category_preference(
 
 
 def category_share(lines: pd.DataFrame, catalog: Catalog, *, as_of: np.datetime64) -> np.ndarray:
-    """Each product's orders per day on sale over the same sum for its category (see
-    :func:`category_affinity`); 0 for a product not on sale.
+    """Each product's orders per day on sale (since launch, or since the first order of
+    the history when it launched before) over the same sum for its category, so a product
+    launched last week is not out-sold by one that has sold for two years; 0 when not on sale.
 
     Args:
         lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of`: everyone's.
@@ -253,48 +256,3 @@ def category_share(lines: pd.DataFrame, catalog: Catalog, *, as_of: np.datetime6
     rate = np.where(catalog.is_launched, sold / days_on_sale, 0.0)
     category_rate = np.bincount(codes, weights=rate, minlength=len(names))
     return np.where(category_rate[codes] > 0, rate / np.maximum(category_rate[codes], 1e-300), 0.0)
-
-
-def category_affinity(
-    lines: pd.DataFrame,
-    customers: pd.DataFrame,
-    target_ids: np.ndarray,
-    catalog: Catalog,
-    *,
-    as_of: np.datetime64,
-    prior_strength: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each target customer's category preference and each product's share of its category.
-
-    ``preference[u, c] = (a · taste[country(u), c] + n[u, c]) / (a + n[u])``: ``n`` counts the
-    customer's order lines per category, ``taste`` is the category mix of all lines bought by
-    customers of that country (the shop's mix for an unknown or unseen country) and
-    ``a = prior_strength``. A customer without purchases gets their country's mix: the
-    cold start.
-
-    ``share[j]``: the product's orders per day on sale (since launch, or since the first order
-    of the history when it launched before), over the same sum for its category: a product
-    launched last week is not out-sold by one that has sold for two years.
-
-    Args:
-        lines: :func:`~retail_ml.recommend.inputs.order_lines_as_of`.
-        customers: The population, ``customer_id`` and ``country_code``.
-        target_ids: Sorted ids of the customers to score.
-        catalog: Products in matrix order (categories, launch dates, on sale).
-        as_of: The as-of date.
-        prior_strength: ``a`` (> 0).
-
-    Returns:
-        ``preference`` (targets × categories of ``catalog.category_codes``) and ``share``.
-    """
-    if prior_strength <= 0:
-        raise ValueError(f"category_prior_strength must be positive, got {prior_strength}")
-    ids = np.asarray(target_ids, dtype=np.int64)
-    country_of = customers.drop_duplicates("customer_id").set_index("customer_id")["country_code"]
-    targets = pd.DataFrame({"customer_id": ids,
-                            "country_code": country_of.reindex(ids).astype(object).to_numpy()})
-    preference = category_preference(
-        category_taste(lines, customers, catalog), lines, targets, catalog,
-        prior_strength=prior_strength,
-    )
-    return preference, category_share(lines, catalog, as_of=as_of)
