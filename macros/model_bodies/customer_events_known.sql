@@ -1,7 +1,14 @@
 {#- The body of int_customer_events_known (its SQL lives here so that a fresh counterpart can run it
-    on other relations; see model_bodies in _model_bodies__macros.yml). -#}
+    on other relations; see model_bodies in _model_bodies__macros.yml). Either half can be left
+    out: the order half (orders, order_lines, refunds, returned_units all none) or the activity
+    half (sessions and reviews none); customer_event_kinds names the kinds of each. -#}
 {% macro customer_events_known(orders, order_lines, refunds, returned_units, sessions, reviews) %}
+{%- set kinds = customer_event_kinds() %}
+{%- set parts = [] %}
+{%- if orders is not none %}{% do parts.extend(kinds.orders) %}{% endif %}
+{%- if sessions is not none %}{% do parts.extend(kinds.activity) %}{% endif %}
 with
+{%- if orders is not none %}
 
 orders as (
     select * from {{ orders }}
@@ -18,6 +25,8 @@ refunds as (
 returned_units as (
     select * from {{ returned_units }}
 ),
+{%- endif %}
+{%- if sessions is not none %}
 
 sessions as (
     select * from {{ sessions }}
@@ -26,6 +35,8 @@ sessions as (
 reviews as (
     select * from {{ reviews }}
 ),
+{%- endif %}
+{%- if orders is not none %}
 
 dated_orders as (
     select
@@ -59,24 +70,6 @@ dated_refunds as (
     from refunds
 ),
 
-dated_sessions as (
-    select
-        customer_id,
-        cast(started_at as date) as event_date,
-        {{ pit_known_date('loaded_at', 'cast(started_at as date)') }} as known_date
-    from sessions
-    where not is_anonymous
-),
-
-dated_reviews as (
-    select
-        customer_id,
-        cast(created_at as date) as event_date,
-        {{ pit_known_date('loaded_at', 'cast(created_at as date)') }} as known_date,
-        rating
-    from reviews
-),
-
 order_events as (
     select
         customer_id,
@@ -89,7 +82,7 @@ order_events as (
     group by customer_id, event_date, known_date, retracted_date
 ),
 
-line_events as (
+order_line_events as (
     select
         customer_id,
         'order_line' as event_kind,
@@ -117,7 +110,7 @@ refund_events as (
 ),
 
 -- Returned units count against the purchase they undo: event date = the order's date.
-returned_unit_events as (
+returned_units_events as (
     select
         customer_id,
         'returned_units' as event_kind,
@@ -127,6 +120,26 @@ returned_unit_events as (
         {{ pit_measure_columns('customer', {'returned_units': 'sum(returned_units)'}) }}
     from returned_units
     group by customer_id, order_date, known_date, retracted_date
+),
+{%- endif %}
+{%- if sessions is not none %}
+
+dated_sessions as (
+    select
+        customer_id,
+        cast(started_at as date) as event_date,
+        {{ pit_known_date('loaded_at', 'cast(started_at as date)') }} as known_date
+    from sessions
+    where not is_anonymous
+),
+
+dated_reviews as (
+    select
+        customer_id,
+        cast(created_at as date) as event_date,
+        {{ pit_known_date('loaded_at', 'cast(created_at as date)') }} as known_date,
+        rating
+    from reviews
 ),
 
 session_events as (
@@ -166,22 +179,24 @@ review_events as (
     from dated_reviews
     group by customer_id, event_date, known_date
 ),
+{%- endif %}
 
 final as (
-    select * from order_events
-    union all
-    select * from line_events
-    union all
-    select * from refund_events
-    union all
-    select * from returned_unit_events
-    union all
-    select * from session_events
-    union all
-    select * from active_day_events
-    union all
-    select * from review_events
+{%- for kind in parts %}
+    select * from {{ kind }}_events
+    {{- '\n    union all' if not loop.last }}
+{%- endfor %}
 )
 
 select * from final
+{% endmacro %}
+
+{#- The event kinds of int_customer_events_known by the half that makes them (a CTE
+    `<kind>_events` each): the order half, from orders, their lines, refunds and returned
+    units, and the activity half, from sessions and reviews. -#}
+{% macro customer_event_kinds() %}
+    {{ return({
+        'orders': ['order', 'order_line', 'refund', 'returned_units'],
+        'activity': ['session', 'active_day', 'review'],
+    }) }}
 {% endmacro %}

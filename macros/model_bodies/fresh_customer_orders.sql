@@ -1,18 +1,16 @@
 {#-
-    CTEs (no leading `with`) of the fresh customers' orders, in the staged shape: every version
-    of an order any version of which names a customer of `fresh`, aggregated as
-    stg_shop__orders does (shop_orders_from_versions), the orders whose customer (the first
-    version's) is fresh (`fresh_orders`), and their staged lines (`fresh_order_items`).
-    `order_versions` is base_shop__orders: stg_shop__orders is the daily run's table.
+    CTEs (no leading `with`) of the fresh customers' changed orders, restaged: every version of
+    an order of `changed` (int_orders_changed_intraday) aggregated as stg_shop__orders does
+    (shop_orders_from_versions), the ones whose customer (the first version's) is fresh
+    (`fresh_orders`), and their staged lines (`fresh_order_items`). The fresh customers' other
+    orders are the daily run's rows. `order_versions` is base_shop__orders: stg_shop__orders
+    is the daily run's table.
 -#}
-{% macro fresh_customer_orders(fresh, order_versions, order_items) %}
+{% macro fresh_customer_orders(fresh, changed, order_versions, order_items) %}
 fresh_order_versions as (
     select *
     from {{ order_versions }}
-    where id in (
-        select versions.id from {{ order_versions }} as versions
-        where versions.customer_id in (select fresh_keys.customer_id from {{ fresh }} as fresh_keys)
-    )
+    where id in (select changed_keys.order_id from {{ changed }} as changed_keys)
 ),
 
 fresh_orders_all as (

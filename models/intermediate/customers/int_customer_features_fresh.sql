@@ -1,17 +1,31 @@
 -- One row per fresh customer (int_customers_fresh) as of the open day: every feature of
--- features/customers.yml as known by the landing clock. The same SQL as the closed days' rows
--- (the model_bodies macros of the staging-to-events models, the same point-in-time engine),
--- run on the fresh customers' staged rows only: a customer's features depend on their own rows
--- alone, except the cross-sectional ranks, which rank a fresh row against the last closed
--- day's population (pit_rank_against). Cost: the fresh customers' rows, not the history, and of
--- their sessions and reviews only the days a feature's window reaches (pit_event_horizon_days).
+-- features/customers.yml as known by the landing clock, by the closed days' SQL (the
+-- model_bodies macros, the same point-in-time engine). A customer's features depend on their own
+-- rows alone, except the cross-sectional ranks, which rank a fresh row against the last closed
+-- day's population (pit_rank_against). Cost follows what landed since the daily run, not the
+-- fresh customers' histories:
+--   - order events: the daily run's (int_customer_events_known), with those of each changed
+--     order (int_orders_changed_intraday) taken out as the daily run made them and put back as
+--     its rows make them now. Events are sums per key (customer, kind, event, known and
+--     retraction dates), so netting the three per key gives what the whole history gives; a
+--     key netted to zero adds nothing to any sum and, with no positive measure, to no latest
+--     date, as a missing key.
+--   - distinct counts: the daily run's presence intervals, with those of each (customer,
+--     category) a changed order has a line in replaced in the same way (intervals add up per
+--     span).
+--   - sessions and reviews: restaged, only the days some feature's window reaches
+--     (pit_event_horizon_days); customer versions: restaged.
 {{ config(materialized='table') }}
 {%- set plan = feature_spec('customer') %}
+{%- set running = pit_running_columns('customer') %}
+{%- set order_kinds = customer_event_kinds().orders %}
 {#- The measures customer_events_known makes of sessions and of reviews: their events older than
     the spec's longest window over them feed no feature of the open day, so they are not read. #}
 {%- set session_days = pit_event_horizon_days('customer', ['sessions', 'active_days']) %}
 {%- set review_days = pit_event_horizon_days('customer', ['reviews', 'rating_sum']) %}
 {%- set open_day = 'cast(' ~ (landing_open_day_start() or 'null') ~ ' as date)' %}
+{%- set event_key = ['customer_id', 'event_kind', 'event_date', 'known_date', 'retracted_date'] %}
+{%- set interval_key = ['customer_id', 'start_date', 'end_date'] %}
 
 with
 
@@ -19,9 +33,38 @@ fresh as (
     select * from {{ ref('int_customers_fresh') }}
 ),
 
+changed as (
+    select * from {{ ref('int_orders_changed_intraday') }}
+),
+
 closed_day_rows as (
     select * from {{ ref('int_customer_features_requested') }}
     where is_latest
+),
+
+-- What the daily run built (a refresh rebuilds none of these).
+closed_orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+closed_order_lines as (
+    select * from {{ ref('int_order_lines_netted') }}
+),
+
+closed_refunds as (
+    select * from {{ ref('int_refunds_converted') }}
+),
+
+closed_returned_units as (
+    select * from {{ ref('int_returned_units_capped') }}
+),
+
+closed_events as (
+    select * from {{ ref('int_customer_events_known') }}
+),
+
+closed_intervals as (
+    select * from {{ ref('int_customer_presence_intervals') }}
 ),
 
 -- The order versions (fresh_customer_orders stages them as stg_shop__orders does).
@@ -57,7 +100,7 @@ currencies as (
     select * from {{ ref('currencies') }}
 ),
 
-{{ fresh_customer_orders('fresh', 'order_versions', 'order_items') }},
+{{ fresh_customer_orders('fresh', 'changed', 'order_versions', 'order_items') }},
 
 fresh_returns as (
     select returns.* from returns
@@ -87,6 +130,7 @@ fresh_reviews as (
         {%- endif %}
 ),
 
+-- The fresh customers' changed orders as their rows make them now ...
 fresh_order_lines as (
     {{ order_lines_netted('fresh_order_items', 'fresh_orders', 'currencies') }}
 ),
@@ -99,13 +143,172 @@ fresh_returned_units as (
     {{ returned_units_capped('fresh_order_lines', 'fresh_refunds') }}
 ),
 
-fresh_events as (
+restaged_events as (
     {{ customer_events_known('fresh_orders', 'fresh_order_lines', 'fresh_refunds',
-        'fresh_returned_units', 'fresh_sessions', 'fresh_reviews') }}
+        'fresh_returned_units', none, none) }}
+),
+
+-- ... and as the daily run made them (the rows its events hold for them).
+replaced_orders as (
+    select closed_orders.* from closed_orders
+    where
+        closed_orders.order_id in (select changed.order_id from changed)
+        and closed_orders.customer_id in (select fresh.customer_id from fresh)
+),
+
+replaced_order_lines as (
+    select closed_order_lines.* from closed_order_lines
+    where
+        closed_order_lines.order_id in (select changed.order_id from changed)
+        and closed_order_lines.customer_id in (select fresh.customer_id from fresh)
+),
+
+replaced_refunds as (
+    select closed_refunds.* from closed_refunds
+    where
+        closed_refunds.order_id in (select changed.order_id from changed)
+        and closed_refunds.customer_id in (select fresh.customer_id from fresh)
+),
+
+replaced_returned_units as (
+    select closed_returned_units.* from closed_returned_units
+    where
+        closed_returned_units.order_id in (select changed.order_id from changed)
+        and closed_returned_units.customer_id in (select fresh.customer_id from fresh)
+),
+
+replaced_events as (
+    {{ customer_events_known('replaced_orders', 'replaced_order_lines', 'replaced_refunds',
+        'replaced_returned_units', none, none) }}
+),
+
+activity_events as (
+    {{ customer_events_known(none, none, none, none, 'fresh_sessions', 'fresh_reviews') }}
+),
+
+kept_order_events as (
+    select closed_events.* from closed_events
+    where
+        closed_events.customer_id in (select fresh.customer_id from fresh)
+        and closed_events.event_kind in ('{{ order_kinds | join("', '") }}')
+),
+
+netted_customers as (
+    select replaced_events.customer_id from replaced_events
+    union
+    select restaged_events.customer_id from restaged_events
+),
+
+order_event_terms as (
+    select
+        {{ event_key | join(',\n        ') }},
+    {%- for measure in plan.sum_measures %}
+        {{ measure }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    from kept_order_events
+    where kept_order_events.customer_id in (select netted_customers.customer_id from netted_customers)
+    union all
+    select
+        {{ event_key | join(',\n        ') }},
+    {%- for measure in plan.sum_measures %}
+        -{{ measure }} as {{ measure }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    from replaced_events
+    union all
+    select
+        {{ event_key | join(',\n        ') }},
+    {%- for measure in plan.sum_measures %}
+        {{ measure }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    from restaged_events
+),
+
+netted_order_events as (
+    select
+        {{ event_key | join(',\n        ') }},
+    {%- for measure in plan.sum_measures %}
+        cast(sum({{ measure }}) as {{ plan.measures[measure].data_type }}) as {{ measure }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
+    from order_event_terms
+    group by {{ event_key | join(', ') }}
+),
+
+fresh_events as (
+    select kept_order_events.* from kept_order_events
+    where kept_order_events.customer_id not in (select netted_customers.customer_id from netted_customers)
+    union all
+    select * from netted_order_events
+    union all
+    select * from activity_events
+),
+
+-- Distinct counts: the (customer, category) pairs a changed order has a line in, their
+-- intervals made from the daily run's lines and from those with the changed orders restaged.
+touched_pairs as (
+    select distinct
+        touched_lines.customer_id,
+        products.category
+    from (
+        select replaced_order_lines.customer_id, replaced_order_lines.product_id
+        from replaced_order_lines
+        union all
+        select fresh_order_lines.customer_id, fresh_order_lines.product_id
+        from fresh_order_lines
+    ) as touched_lines
+    inner join products
+        on touched_lines.product_id = products.product_id
+),
+
+pair_lines_before as (
+    select closed_order_lines.*
+    from closed_order_lines
+    inner join products
+        on closed_order_lines.product_id = products.product_id
+    inner join touched_pairs
+        on closed_order_lines.customer_id = touched_pairs.customer_id
+        and products.category = touched_pairs.category
+    where closed_order_lines.customer_id in (select touched_pairs.customer_id from touched_pairs)
+),
+
+pair_lines_now as (
+    select pair_lines_before.* from pair_lines_before
+    where pair_lines_before.order_id not in (select changed.order_id from changed)
+    union all
+    select * from fresh_order_lines
+),
+
+replaced_intervals as (
+    {{ customer_presence_intervals('pair_lines_before', 'products') }}
+),
+
+restaged_intervals as (
+    {{ customer_presence_intervals('pair_lines_now', 'products') }}
+),
+
+interval_terms as (
+    select * from closed_intervals
+    where closed_intervals.customer_id in (select fresh.customer_id from fresh)
+    union all
+    select
+        {{ interval_key | join(',\n        ') }},
+    {%- for column in running.distinct %}
+        -{{ column.name }} as {{ column.name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    from replaced_intervals
+    union all
+    select * from restaged_intervals
 ),
 
 fresh_intervals as (
-    {{ customer_presence_intervals('fresh_order_lines', 'products') }}
+    select
+        {{ interval_key | join(',\n        ') }},
+    {%- for column in running.distinct %}
+        cast(sum({{ column.name }}) as integer) as {{ column.name }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
+    from interval_terms
+    group by {{ interval_key | join(', ') }}
 ),
 
 fresh_versions as (

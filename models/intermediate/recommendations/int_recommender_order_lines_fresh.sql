@@ -1,13 +1,22 @@
 -- One row per fresh customer (int_customers_fresh), order and product: their
--- int_recommender_order_lines rows recomputed from their staged rows, so their lines landed on
--- the open day count. ml_product_recommendations_fresh scores these lines with the closed day's
--- statistics (ml_recommender_statistics).
+-- int_recommender_order_lines rows as known now. The daily run's rows of their orders, except
+-- the changed ones (int_orders_changed_intraday), which are restaged from their rows, so lines
+-- landed on the open day count. ml_product_recommendations_fresh scores these lines with the
+-- closed day's statistics (ml_recommender_statistics).
 {{ config(materialized='table') }}
 
 with
 
 fresh as (
     select * from {{ ref('int_customers_fresh') }}
+),
+
+changed as (
+    select * from {{ ref('int_orders_changed_intraday') }}
+),
+
+closed_lines as (
+    select * from {{ ref('int_recommender_order_lines') }}
 ),
 
 -- The order versions (fresh_customer_orders stages them as stg_shop__orders does).
@@ -23,14 +32,27 @@ currencies as (
     select * from {{ ref('currencies') }}
 ),
 
-{{ fresh_customer_orders('fresh', 'order_versions', 'order_items') }},
+{{ fresh_customer_orders('fresh', 'changed', 'order_versions', 'order_items') }},
 
 fresh_order_lines as (
     {{ order_lines_netted('fresh_order_items', 'fresh_orders', 'currencies') }}
 ),
 
-final as (
+restaged_lines as (
     {{ recommender_order_lines('fresh_order_lines') }}
+),
+
+kept_lines as (
+    select closed_lines.* from closed_lines
+    where
+        closed_lines.customer_id in (select fresh.customer_id from fresh)
+        and closed_lines.order_id not in (select changed.order_id from changed)
+),
+
+final as (
+    select * from kept_lines
+    union all
+    select * from restaged_lines
 )
 
 select * from final
