@@ -23,6 +23,7 @@
     the spec's longest window over them feed no feature of the open day, so they are not read. #}
 {%- set session_days = pit_event_horizon_days('customer', ['sessions', 'active_days']) %}
 {%- set review_days = pit_event_horizon_days('customer', ['reviews', 'rating_sum']) %}
+{%- set category_days = pit_event_horizon_days('customer', ['category']) %}
 {%- set open_day = 'cast(' ~ (landing_open_day_start() or 'null') ~ ' as date)' %}
 {%- set event_key = ['customer_id', 'event_kind', 'event_date', 'known_date', 'retracted_date'] %}
 {%- set interval_key = ['customer_id', 'start_date', 'end_date'] %}
@@ -193,10 +194,26 @@ kept_order_events as (
         and closed_events.event_kind in ('{{ order_kinds | join("', '") }}')
 ),
 
-netted_customers as (
-    select replaced_events.customer_id from replaced_events
+-- The (customer, event date) a changed order has an event on: only their keys are netted.
+netted_days as (
+    select replaced_events.customer_id, replaced_events.event_date from replaced_events
     union
-    select restaged_events.customer_id from restaged_events
+    select restaged_events.customer_id, restaged_events.event_date from restaged_events
+),
+
+kept_netted_events as (
+    select kept_order_events.* from kept_order_events
+    inner join netted_days
+        on kept_order_events.customer_id = netted_days.customer_id
+        and kept_order_events.event_date = netted_days.event_date
+),
+
+kept_unchanged_events as (
+    select kept_order_events.* from kept_order_events
+    left join netted_days
+        on kept_order_events.customer_id = netted_days.customer_id
+        and kept_order_events.event_date = netted_days.event_date
+    where netted_days.customer_id is null
 ),
 
 order_event_terms as (
@@ -205,8 +222,7 @@ order_event_terms as (
     {%- for measure in plan.sum_measures %}
         {{ measure }}{{ ',' if not loop.last }}
     {%- endfor %}
-    from kept_order_events
-    where kept_order_events.customer_id in (select netted_customers.customer_id from netted_customers)
+    from kept_netted_events
     union all
     select
         {{ event_key | join(',\n        ') }},
@@ -235,60 +251,68 @@ netted_order_events as (
 ),
 
 fresh_events as (
-    select kept_order_events.* from kept_order_events
-    where kept_order_events.customer_id not in (select netted_customers.customer_id from netted_customers)
+    select * from kept_unchanged_events
     union all
     select * from netted_order_events
     union all
     select * from activity_events
 ),
 
--- Distinct counts: the (customer, category) pairs a changed order has a line in, their
--- intervals made from the daily run's lines and from those with the changed orders restaged.
-touched_pairs as (
-    select distinct
-        touched_lines.customer_id,
-        products.category
-    from (
-        select replaced_order_lines.customer_id, replaced_order_lines.product_id
-        from replaced_order_lines
-        union all
-        select fresh_order_lines.customer_id, fresh_order_lines.product_id
-        from fresh_order_lines
-    ) as touched_lines
-    inner join products
-        on touched_lines.product_id = products.product_id
+-- Distinct counts: the intervals of the customers a changed order has a line of, made from the
+-- daily run's lines and from the same lines with the changed orders restaged (the two agree
+-- on every category no changed line is in). An interval adds 1 on the days it spans, so of
+-- both only what spans the open day counts: the lines whose order date some window over
+-- categories still reaches on it.
+horizon_lines_before as (
+    select replaced_order_lines.* from replaced_order_lines
+    {%- if category_days is not none %}
+    where replaced_order_lines.order_date >= {{ pit_add_days(open_day, 1 - category_days) }}
+    {%- endif %}
 ),
 
-pair_lines_before as (
+horizon_lines_now as (
+    select fresh_order_lines.* from fresh_order_lines
+    {%- if category_days is not none %}
+    where fresh_order_lines.order_date >= {{ pit_add_days(open_day, 1 - category_days) }}
+    {%- endif %}
+),
+
+interval_customers as (
+    select horizon_lines_before.customer_id from horizon_lines_before
+    union
+    select horizon_lines_now.customer_id from horizon_lines_now
+),
+
+interval_lines_before as (
     select closed_order_lines.*
     from closed_order_lines
-    inner join products
-        on closed_order_lines.product_id = products.product_id
-    inner join touched_pairs
-        on closed_order_lines.customer_id = touched_pairs.customer_id
-        and products.category = touched_pairs.category
-    where closed_order_lines.customer_id in (select touched_pairs.customer_id from touched_pairs)
+    where
+        closed_order_lines.customer_id in (select interval_customers.customer_id from interval_customers)
+        {%- if category_days is not none %}
+        and closed_order_lines.order_date >= {{ pit_add_days(open_day, 1 - category_days) }}
+        {%- endif %}
 ),
 
-pair_lines_now as (
-    select pair_lines_before.* from pair_lines_before
-    where pair_lines_before.order_id not in (select changed.order_id from changed)
+interval_lines_now as (
+    select interval_lines_before.* from interval_lines_before
+    where interval_lines_before.order_id not in (select changed.order_id from changed)
     union all
-    select * from fresh_order_lines
+    select * from horizon_lines_now
 ),
 
 replaced_intervals as (
-    {{ customer_presence_intervals('pair_lines_before', 'products') }}
+    {{ customer_presence_intervals('interval_lines_before', 'products') }}
 ),
 
 restaged_intervals as (
-    {{ customer_presence_intervals('pair_lines_now', 'products') }}
+    {{ customer_presence_intervals('interval_lines_now', 'products') }}
 ),
 
 interval_terms as (
     select * from closed_intervals
-    where closed_intervals.customer_id in (select fresh.customer_id from fresh)
+    where
+        closed_intervals.customer_id in (select fresh.customer_id from fresh)
+        and (closed_intervals.end_date is null or closed_intervals.end_date > {{ open_day }})
     union all
     select
         {{ interval_key | join(',\n        ') }},
