@@ -5,6 +5,11 @@
     Validated, because it is spliced into SQL.
 -#}
 {% macro landing_clock() -%}
+    {#- Read when models run, not when dbt parses: no ref or config depends on it, and a model
+        that read it while parsing would be parsed again for every new clock (each refresh). -#}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set value = env_var('RETAIL_ML_LANDED_THROUGH', '') | trim -%}
     {%- if not value -%}
         {{ return(none) }}

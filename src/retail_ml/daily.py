@@ -9,7 +9,7 @@ daily (once a day, after midnight):
   3. checks the raw files against the contract (footers) and the sources' freshness at the
      landing clock: a stale source warns; one past its `error_after` stops the run with one
      `DAILY RUN STOPPED:` line, before dbt (the `dbt parse` that gives the sources' rules runs
-     while 2 and 3 read the files);
+     in this process while 2 and 3 read the files, retail_ml.dbt_session);
   4. `dbt build`: the incremental models (staging's base tables) process only the files landed
      since the last run and the rows they affect; the ML registry trains only when the training
      data changed (its fingerprint is a new version); everything else is rebuilt;
@@ -30,64 +30,20 @@ days before its day are closed, its own day is open.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from retail_ml import landing, warehouse_state
-from retail_ml.build import EX_TEMPFAIL, WarehouseBusy, acquire_build_lock, check_writable, run_dbt
+from retail_ml.build import EX_TEMPFAIL, WarehouseBusy, acquire_build_lock, check_writable
+from retail_ml.dbt_session import DbtSession
 from retail_ml.freshness import check_freshness
 from retail_ml.publish import cleanup_scratch_relations, default_published_dir, publish_or_explain
 from retail_ml.raw_contract import check_landing_zone
 
 EX_STALE = 3
 REFRESH_SELECTOR = "intraday_refresh"
-
-
-# The dbt arguments `dbt parse` takes too (the others, e.g. --full-refresh, are build-only).
-PARSE_OPTIONS = {"--project-dir", "--profiles-dir", "--target-path", "--log-path", "--vars",
-                 "--target", "-t"}
-PARSE_FLAGS = {"--no-use-colors", "--use-colors"}
-
-
-def parse_args_of(dbt_args: list[str]) -> list[str]:
-    """The part of the build's dbt arguments that `dbt parse` accepts."""
-    kept, i = [], 0
-    while i < len(dbt_args):
-        arg = dbt_args[i]
-        if arg in PARSE_OPTIONS and i + 1 < len(dbt_args):
-            kept += [arg, dbt_args[i + 1]]
-            i += 2
-            continue
-        if arg in PARSE_FLAGS or arg.split("=", 1)[0] in PARSE_OPTIONS:
-            kept.append(arg)
-        i += 1
-    return kept
-
-
-def start_dbt_parse(dbt_args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    """`dbt parse` in a child process, so that it runs while the files land and the pre-flight
-    reads them (it reads neither; a parse costs seconds even when partial)."""
-    dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.Popen([str(dbt), "parse", *parse_args_of(dbt_args)], env=env,  # noqa: S603
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def finish_dbt_parse(parsing: subprocess.Popen, dbt_args: list[str]) -> dict:
-    """The manifest of the project as it is now, once `parsing` ends; its output and exit code
-    when it failed."""
-    output, _ = parsing.communicate()
-    if parsing.returncode != 0:
-        sys.stdout.write(output)
-        raise SystemExit(parsing.returncode)
-    # dbt takes the last --target-path given (the runner appends its own).
-    dbt_args = parse_args_of(dbt_args)
-    last = len(dbt_args) - 1 - dbt_args[::-1].index("--target-path")
-    target = Path(dbt_args[last + 1])
-    return json.loads((target / "manifest.json").read_text())
 
 
 def landing_clock_value(clock: datetime) -> str:
@@ -140,22 +96,18 @@ def main(argv: list[str] | None = None) -> int:
         # closed days from the open day (docs: intraday_freshness).
         clock = until or (state.landed_through if state else datetime.now(UTC))
         env["RETAIL_ML_LANDED_THROUGH"] = landing_clock_value(clock)
-        parsing = start_dbt_parse(dbt_args, env)
-        try:
-            if until is not None:
-                rows = landing.land_until(args.raw_dir, until)
-                print(f"landed through {until.isoformat()}: "
-                      + (", ".join(f"{t} {n}" for t, n in rows.items() if n) or "no rows"))
-            preflight = check_landing_zone(args.raw_dir)
-            if not preflight.ok:
-                print(f"{what} STOPPED: raw data pre-flight failed: {preflight.errors[0]} "
-                      f"({len(preflight.errors)} problem(s)); dbt was not run")
-                return 2
-            manifest = finish_dbt_parse(parsing, dbt_args)
-        finally:
-            if parsing.poll() is None:
-                parsing.kill()
-                parsing.wait()
+        dbt = DbtSession(dbt_args, env)
+        if until is not None:
+            rows = landing.land_until(args.raw_dir, until)
+            print(f"landed through {until.isoformat()}: "
+                  + (", ".join(f"{t} {n}" for t, n in rows.items() if n) or "no rows"))
+        preflight = check_landing_zone(args.raw_dir,
+                                       passed=args.db.with_name(args.db.name + ".preflight.json"))
+        if not preflight.ok:
+            print(f"{what} STOPPED: raw data pre-flight failed: {preflight.errors[0]} "
+                  f"({len(preflight.errors)} problem(s)); dbt was not run")
+            return 2
+        manifest = dbt.manifest()
         verdicts = check_freshness(args.raw_dir, manifest, clock)
         for verdict in verdicts:
             if verdict.status == "warn":
@@ -178,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("first daily run on this landing zone (or a new PII key): full refresh")
             else:  # green again only after this build is published
                 warehouse_state.write_state(args.db, args.raw_dir, green=False)
-        returncode, hit_lock = run_dbt(command, env)
+        returncode, hit_lock = dbt.build(command)
         dropped = cleanup_scratch_relations(args.db) if args.db.exists() else []
         if dropped:
             print(f"Dropped {len(dropped)} leftover dbt scratch relation(s): {', '.join(dropped)}")

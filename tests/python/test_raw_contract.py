@@ -7,6 +7,7 @@ fine. The contract page's domain tables are the spec's.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -124,6 +125,38 @@ def test_a_truncated_file_is_an_error(landing_zone):
     report = check_landing_zone(landing_zone, DOMAINS)
     assert [line.split(":")[0] for line in report.errors] == [
         "raw table products, file products/load_date=2026-01-02/part-1.parquet"]
+
+
+def test_passed_files_are_not_read_again_until_they_or_the_contract_change(landing_zone,
+                                                                           tmp_path_factory):
+    passed = tmp_path_factory.mktemp("state") / "preflight.json"
+    good = write(landing_zone, "orders", contract_table("orders"))
+    first = check_landing_zone(landing_zone, DOMAINS, passed=passed)
+    assert first.ok and first.files_checked == len(DOMAINS) + 1
+    # Same size and modification time but unreadable: a recorded file is not opened again ...
+    stamp = good.stat()
+    good.write_bytes(b"x" * stamp.st_size)
+    os.utime(good, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert check_landing_zone(landing_zone, DOMAINS, passed=passed).ok
+    # ... a new file is, and a failing one stays unrecorded ...
+    write(landing_zone, "returns", contract_table("returns", drop="refund_amount"),
+          "part-2.parquet")
+    for _ in range(2):
+        assert [e.split(":")[0] for e in check_landing_zone(landing_zone, DOMAINS,
+                                                            passed=passed).errors] == [
+            "raw table returns, file returns/load_date=2026-01-02/part-2.parquet"]
+    # ... a rewritten file (new modification time) is read again ...
+    os.utime(good, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1))
+    assert len(check_landing_zone(landing_zone, DOMAINS, passed=passed).errors) == 2
+    # ... and so is every file when the contract changes.
+    pq.write_table(contract_table("orders"), good)
+    check_landing_zone(landing_zone, DOMAINS, passed=passed)
+    stamp = good.stat()
+    good.write_bytes(b"x" * stamp.st_size)
+    os.utime(good, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert len(check_landing_zone(landing_zone, DOMAINS, passed=passed).errors) == 1
+    changed = {**DOMAINS, "orders": {**DOMAINS["orders"], "key": ["id"]}}
+    assert len(check_landing_zone(landing_zone, changed, passed=passed).errors) == 2
 
 
 def test_the_cli_stops_with_one_line_per_problem_and_no_traceback(landing_zone):

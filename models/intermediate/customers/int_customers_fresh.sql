@@ -10,9 +10,16 @@
 
 with
 
--- The staged order versions as stg_shop__orders reads them: that table is the daily run's.
+-- The orders with a row landed since the daily run (a superset of those with one landed on
+-- the open day), with their staged versions as stg_shop__orders reads them: that table is the
+-- daily run's.
+changed as (
+    select * from {{ ref('int_orders_changed_intraday') }}
+),
+
 order_versions as (
     select * from {{ ref('base_shop__orders') }}
+    where id in (select changed.order_id from changed)
 ),
 
 order_items as (
@@ -42,10 +49,14 @@ touched_order_ids as (
         and order_versions._loaded_at >= {{ open_day_start }}
     union
     select order_items.order_id from order_items
-    where order_items.loaded_at >= {{ open_day_start }}
+    where
+        order_items.loaded_at >= {{ open_day_start }}
+        and order_items.order_id in (select changed.order_id from changed)
     union
     select returns.order_id from returns
-    where returns.loaded_at >= {{ open_day_start }}
+    where
+        returns.loaded_at >= {{ open_day_start }}
+        and returns.order_id in (select changed.order_id from changed)
 ),
 
 touched_order_versions as (
