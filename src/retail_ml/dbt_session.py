@@ -15,6 +15,7 @@ is quiet unless it fails.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -55,6 +56,19 @@ def target_path_of(dbt_args: list[str]) -> Path:
         return Path("target")
     last = len(dbt_args) - 1 - dbt_args[::-1].index("--target-path")
     return Path(dbt_args[last + 1])
+
+
+def close_warehouse() -> None:
+    """Closes the DuckDB instance dbt-duckdb keeps for the process (it holds the warehouse
+    file open until exit): publishing then attaches the same file, which DuckDB refuses while
+    another instance of this process has it open."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV  # noqa: SLF001 - no public way to close it
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()  # cursors of Python models' relations keep the instance alive until freed
 
 
 class DbtSession:
@@ -117,8 +131,11 @@ class DbtSession:
             nonlocal hit_lock
             hit_lock = hit_lock or LOCK_ERROR in str(getattr(event.info, "msg", ""))
 
-        result = dbtRunner(manifest=self._manifest, callbacks=[watch]).invoke(
-            ["build", *build_args])
+        try:
+            result = dbtRunner(manifest=self._manifest, callbacks=[watch]).invoke(
+                ["build", *build_args])
+        finally:
+            close_warehouse()
         for node in getattr(result.result, "results", None) or []:
             hit_lock = hit_lock or LOCK_ERROR in str(getattr(node, "message", "") or "")
         if result.exception is not None:
