@@ -27,6 +27,10 @@
 {%- set open_day = 'cast(' ~ (landing_open_day_start() or 'null') ~ ' as date)' %}
 {%- set event_key = ['customer_id', 'event_kind', 'event_date', 'known_date', 'retracted_date'] %}
 {%- set interval_key = ['customer_id', 'start_date', 'end_date'] %}
+{%- set event_measures = {} %}
+{%- for measure in plan.sum_measures %}{% do event_measures.update({measure: plan.measures[measure].data_type}) %}{% endfor %}
+{%- set interval_measures = {} %}
+{%- for column in running.distinct %}{% do interval_measures.update({column.name: 'integer'}) %}{% endfor %}
 
 with
 
@@ -194,66 +198,12 @@ kept_order_events as (
         and closed_events.event_kind in ('{{ order_kinds | join("', '") }}')
 ),
 
--- The (customer, event date) a changed order has an event on: only their keys are netted.
-netted_days as (
-    select replaced_events.customer_id, replaced_events.event_date from replaced_events
-    union
-    select restaged_events.customer_id, restaged_events.event_date from restaged_events
-),
-
-kept_netted_events as (
-    select kept_order_events.* from kept_order_events
-    inner join netted_days
-        on kept_order_events.customer_id = netted_days.customer_id
-        and kept_order_events.event_date = netted_days.event_date
-),
-
-kept_unchanged_events as (
-    select kept_order_events.* from kept_order_events
-    left join netted_days
-        on kept_order_events.customer_id = netted_days.customer_id
-        and kept_order_events.event_date = netted_days.event_date
-    where netted_days.customer_id is null
-),
-
-order_event_terms as (
-    select
-        {{ event_key | join(',\n        ') }},
-    {%- for measure in plan.sum_measures %}
-        {{ measure }}{{ ',' if not loop.last }}
-    {%- endfor %}
-    from kept_netted_events
-    union all
-    select
-        {{ event_key | join(',\n        ') }},
-    {%- for measure in plan.sum_measures %}
-        -{{ measure }} as {{ measure }}{{ ',' if not loop.last }}
-    {%- endfor %}
-    from replaced_events
-    union all
-    select
-        {{ event_key | join(',\n        ') }},
-    {%- for measure in plan.sum_measures %}
-        {{ measure }}{{ ',' if not loop.last }}
-    {%- endfor %}
-    from restaged_events
-),
-
-netted_order_events as (
-    select
-        {{ event_key | join(',\n        ') }},
-    {%- for measure in plan.sum_measures %}
-        cast(sum({{ measure }}) as {{ plan.measures[measure].data_type }}) as {{ measure }}
-        {{- ',' if not loop.last }}
-    {%- endfor %}
-    from order_event_terms
-    group by {{ event_key | join(', ') }}
-),
+-- Netted only on the (customer, event date) a changed order has events on.
+{{ net_replaced_rows('kept_order_events', 'replaced_events', 'restaged_events', event_key,
+    event_measures, name='order_events_now', split_on=['customer_id', 'event_date']) }},
 
 fresh_events as (
-    select * from kept_unchanged_events
-    union all
-    select * from netted_order_events
+    select * from order_events_now
     union all
     select * from activity_events
 ),
@@ -300,6 +250,13 @@ interval_lines_now as (
     select * from horizon_lines_now
 ),
 
+fresh_closed_intervals as (
+    select * from closed_intervals
+    where
+        closed_intervals.customer_id in (select fresh.customer_id from fresh)
+        and (closed_intervals.end_date is null or closed_intervals.end_date > {{ open_day }})
+),
+
 replaced_intervals as (
     {{ customer_presence_intervals('interval_lines_before', 'products') }}
 ),
@@ -308,32 +265,8 @@ restaged_intervals as (
     {{ customer_presence_intervals('interval_lines_now', 'products') }}
 ),
 
-interval_terms as (
-    select * from closed_intervals
-    where
-        closed_intervals.customer_id in (select fresh.customer_id from fresh)
-        and (closed_intervals.end_date is null or closed_intervals.end_date > {{ open_day }})
-    union all
-    select
-        {{ interval_key | join(',\n        ') }},
-    {%- for column in running.distinct %}
-        -{{ column.name }} as {{ column.name }}{{ ',' if not loop.last }}
-    {%- endfor %}
-    from replaced_intervals
-    union all
-    select * from restaged_intervals
-),
-
-fresh_intervals as (
-    select
-        {{ interval_key | join(',\n        ') }},
-    {%- for column in running.distinct %}
-        cast(sum({{ column.name }}) as integer) as {{ column.name }}
-        {{- ',' if not loop.last }}
-    {%- endfor %}
-    from interval_terms
-    group by {{ interval_key | join(', ') }}
-),
+{{ net_replaced_rows('fresh_closed_intervals', 'replaced_intervals', 'restaged_intervals',
+    interval_key, interval_measures, name='fresh_intervals') }},
 
 fresh_versions as (
     {{ customer_versions_dated('fresh_customer_versions') }}
