@@ -20,7 +20,8 @@ daily (once a day, after midnight):
 refresh (intraday, e.g. hourly):
   the same with the next `--hours` of files and `dbt build --selector intraday_refresh`
   (selectors.yml): staging's new files, then the fresh customers only (a row of theirs landed
-  on the open day): their features, serving, scores and their recommendations; everything of
+  on the open day): their features, serving, scores and their recommendations, from the daily
+  run's rows with the orders changed since restaged; everything of
   the closed days waits for the daily run. Published on top of the last green daily run
   (required: a refresh never publishes over a failed daily run).
 Both pass the landing clock to dbt (RETAIL_ML_LANDED_THROUGH, docs: intraday_freshness): the

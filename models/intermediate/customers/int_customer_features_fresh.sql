@@ -28,9 +28,13 @@
 {%- set event_key = ['customer_id', 'event_kind', 'event_date', 'known_date', 'retracted_date'] %}
 {%- set interval_key = ['customer_id', 'start_date', 'end_date'] %}
 {%- set event_measures = {} %}
-{%- for measure in plan.sum_measures %}{% do event_measures.update({measure: plan.measures[measure].data_type}) %}{% endfor %}
+{%- for measure in plan.sum_measures %}
+{%- do event_measures.update({measure: plan.measures[measure].data_type}) %}
+{%- endfor %}
 {%- set interval_measures = {} %}
-{%- for column in running.distinct %}{% do interval_measures.update({column.name: 'integer'}) %}{% endfor %}
+{%- for column in running.distinct %}
+{%- do interval_measures.update({column.name: 'integer'}) %}
+{%- endfor %}
 
 with
 
@@ -195,7 +199,11 @@ kept_order_events as (
     select closed_events.* from closed_events
     where
         closed_events.customer_id in (select fresh.customer_id from fresh)
-        and closed_events.event_kind in ('{{ order_kinds | join("', '") }}')
+        and closed_events.event_kind in (
+            {%- for kind in order_kinds %}
+            '{{ kind }}'{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
 ),
 
 -- Netted only on the (customer, event date) a changed order has events on.
@@ -237,7 +245,9 @@ interval_lines_before as (
     select closed_order_lines.*
     from closed_order_lines
     where
-        closed_order_lines.customer_id in (select interval_customers.customer_id from interval_customers)
+        closed_order_lines.customer_id in (
+            select interval_customers.customer_id from interval_customers
+        )
         {%- if category_days is not none %}
         and closed_order_lines.order_date >= {{ pit_add_days(open_day, 1 - category_days) }}
         {%- endif %}
@@ -251,7 +261,7 @@ interval_lines_now as (
 ),
 
 fresh_closed_intervals as (
-    select * from closed_intervals
+    select closed_intervals.* from closed_intervals
     where
         closed_intervals.customer_id in (select fresh.customer_id from fresh)
         and (closed_intervals.end_date is null or closed_intervals.end_date > {{ open_day }})

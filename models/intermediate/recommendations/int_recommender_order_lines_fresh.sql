@@ -50,9 +50,23 @@ kept_lines as (
 ),
 
 final as (
-    select * from kept_lines
+    select
+        customer_id,
+        order_id,
+        product_id,
+        order_date,
+        known_date,
+        retracted_date
+    from kept_lines
     union all
-    select * from restaged_lines
+    select
+        customer_id,
+        order_id,
+        product_id,
+        order_date,
+        known_date,
+        retracted_date
+    from restaged_lines
 )
 
 select * from final

@@ -10,6 +10,27 @@
 {{ config(materialized='table') }}
 {%- set domains = shop_raw_domains() %}
 {%- set order_tables = {'orders': 'id', 'order_items': 'order_id', 'returns': 'order_id'} %}
+{#- Per table of an order: its key group column and the rows it names ({column, table, key}). #}
+{%- set named = {} %}
+{%- set landed_tables = [] %}
+{%- for table_name in order_tables %}
+{%- set spec = domains[table_name] %}
+{%- set rows = [] %}
+{%- for column, domain in spec.columns.items() if domain.parent %}
+{%- set parent = domain.parent %}
+{%- do rows.append({'column': column, 'table': parent.table, 'key': parent.match[column]}) %}
+{%- endfor %}
+{%- for lookup in spec.get('lookups', []) %}
+{%- set column = lookup.match.keys() | first %}
+{%- do rows.append({'column': column, 'table': lookup.table, 'key': lookup.match[column]}) %}
+{%- endfor %}
+{%- do named.update({table_name: rows}) %}
+{%- for table in [table_name] + (rows | map(attribute='table') | list) %}
+{%- if table not in landed_tables %}
+{%- do landed_tables.append(table) %}
+{%- endif %}
+{%- endfor %}
+{%- endfor %}
 
 with
 
@@ -23,49 +44,49 @@ closed_through as (
     where is_latest
 ),
 
-{%- for table_name, order_column in order_tables.items() %}
-{%- set spec = domains[table_name] %}
-{%- set group_column = spec.key | first %}
-{%- set load_column = (spec.columns.items() | selectattr('1.load_time') | first)[0] %}
-{%- set named = [] %}
-{%- for column, domain in spec.columns.items() if domain.parent %}
-    {%- do named.append({'column': column, 'table': domain.parent.table, 'match': domain.parent.match}) %}
-{%- endfor %}
-{%- for lookup in spec.get('lookups', []) %}
-    {%- do named.append({'column': (lookup.match.keys() | first), 'table': lookup.table, 'match': lookup.match}) %}
+{%- for table in landed_tables %}
+{%- set load_column = (domains[table].columns.items() | selectattr('1.load_time') | first)[0] %}
+
+-- The {{ table }} rows landed since.
+{{ table }}_landed as (
+    select landed_rows.*
+    from {{ ref('base_shop__' ~ table) }} as landed_rows
+    where landed_rows.{{ load_column }} >= (select closed_through.landed_from from closed_through)
+),
 {%- endfor %}
 
+{%- for table_name, order_column in order_tables.items() %}
+{%- set group_column = domains[table_name].key | first %}
+
+-- Orders of a {{ table_name }} row whose key group has a landed row (duplicates and uniqueness
+-- are decided in the group) or that names a landed row (matched on its first column: a
+-- superset).
 {{ table_name }}_changed as (
-    select {{ table_name }}_rows.{{ order_column }} as order_id
-    from {{ ref('base_shop__' ~ table_name) }} as {{ table_name }}_rows
+    select order_rows.{{ order_column }}{{ ' as order_id' if order_column != 'order_id' }}
+    from {{ ref('base_shop__' ~ table_name) }} as order_rows
     where
-        {{ table_name }}_rows.{{ order_column }} is not null
+        order_rows.{{ order_column }} is not null
         and (
-            -- a row of its key group landed (duplicates and uniqueness are decided in the group)
-            {{ table_name }}_rows.{{ group_column }} in (
-                select landed.{{ group_column }}
-                from {{ ref('base_shop__' ~ table_name) }} as landed
-                where landed.{{ load_column }} >= (select closed_through.landed_from from closed_through)
+            order_rows.{{ group_column }} in (
+                select {{ table_name }}_landed.{{ group_column }} from {{ table_name }}_landed
             )
-        {%- for parent in named %}
-        {%- set parent_spec = domains[parent.table] %}
-        {%- set parent_load = (parent_spec.columns.items() | selectattr('1.load_time') | first)[0] %}
-            -- a row of a {{ parent.table }} row it names landed (matched on the first column: a superset)
-            or {{ table_name }}_rows.{{ parent.column }} in (
-                select parent_rows.{{ parent.match[parent.column] }}
-                from {{ ref('base_shop__' ~ parent.table) }} as parent_rows
-                where parent_rows.{{ parent_load }} >= (select closed_through.landed_from from closed_through)
+            {%- for parent in named[table_name] %}
+            or order_rows.{{ parent.column }} in (
+                select {{ parent.table }}_landed.{{ parent.key }} from {{ parent.table }}_landed
             )
-        {%- endfor %}
+            {%- endfor %}
         )
 ),
 {%- endfor %}
 
 final as (
-{%- for table_name in order_tables %}
-    select order_id from {{ table_name }}_changed
-    {{- '\n    union' if not loop.last }}
-{%- endfor %}
+    {%- for table_name in order_tables %}
+    select {{ table_name }}_changed.order_id
+    from {{ table_name }}_changed
+    {%- if not loop.last %}
+    union
+    {%- endif %}
+    {%- endfor %}
 )
 
 select * from final
