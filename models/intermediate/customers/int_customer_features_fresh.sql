@@ -158,34 +158,15 @@ restaged_events as (
 ),
 
 -- ... and as the daily run made them (the rows its events hold for them).
-replaced_orders as (
-    select closed_orders.* from closed_orders
+{% for part in ['orders', 'order_lines', 'refunds', 'returned_units'] -%}
+replaced_{{ part }} as (
+    select closed_{{ part }}.* from closed_{{ part }}
     where
-        closed_orders.order_id in (select changed.order_id from changed)
-        and closed_orders.customer_id in (select fresh.customer_id from fresh)
+        closed_{{ part }}.order_id in (select changed.order_id from changed)
+        and closed_{{ part }}.customer_id in (select fresh.customer_id from fresh)
 ),
 
-replaced_order_lines as (
-    select closed_order_lines.* from closed_order_lines
-    where
-        closed_order_lines.order_id in (select changed.order_id from changed)
-        and closed_order_lines.customer_id in (select fresh.customer_id from fresh)
-),
-
-replaced_refunds as (
-    select closed_refunds.* from closed_refunds
-    where
-        closed_refunds.order_id in (select changed.order_id from changed)
-        and closed_refunds.customer_id in (select fresh.customer_id from fresh)
-),
-
-replaced_returned_units as (
-    select closed_returned_units.* from closed_returned_units
-    where
-        closed_returned_units.order_id in (select changed.order_id from changed)
-        and closed_returned_units.customer_id in (select fresh.customer_id from fresh)
-),
-
+{% endfor -%}
 replaced_events as (
     {{ customer_events_known('replaced_orders', 'replaced_order_lines', 'replaced_refunds',
         'replaced_returned_units', none, none) }}

@@ -50,23 +50,19 @@ kept_lines as (
 ),
 
 final as (
+    {%- for part in ['kept_lines', 'restaged_lines'] %}
     select
-        customer_id,
-        order_id,
-        product_id,
-        order_date,
-        known_date,
-        retracted_date
-    from kept_lines
+        {{ part }}.customer_id,
+        {{ part }}.order_id,
+        {{ part }}.product_id,
+        {{ part }}.order_date,
+        {{ part }}.known_date,
+        {{ part }}.retracted_date
+    from {{ part }}
+    {%- if not loop.last %}
     union all
-    select
-        customer_id,
-        order_id,
-        product_id,
-        order_date,
-        known_date,
-        retracted_date
-    from restaged_lines
+    {%- endif %}
+    {%- endfor %}
 )
 
 select * from final
