@@ -203,7 +203,8 @@ def delay_parents(future: Path) -> tuple[int, int]:
         f"select product_id from {items} where product_id is not null "  # noqa: S608
         "group by 1 order by count(*) desc, 1 limit 1 offset 9").fetchone()
     con.close()
-    open_day = datetime.combine(END_DATE + timedelta(days=1), clock_time(0), tzinfo=UTC)
+    # The first daily run lands END_DATE + 1; the refreshes land the day after.
+    open_day = datetime.combine(END_DATE + timedelta(days=2), clock_time(0), tzinfo=UTC)
     assert land_later(future, "customers", [customer], open_day + timedelta(hours=2))
     assert land_later(future, "products", [product], open_day + timedelta(hours=4))
     return customer, product
@@ -400,7 +401,10 @@ def test_orders_whose_parent_landed_late_are_restaged_in_the_refresh(sequence):
     customer is fresh, and the orders naming either, quarantined by the daily run and staged
     since, were restaged for the fresh customers who have them (so the fresh rows above,
     equal to a whole history, include them)."""
-    con = duckdb.connect(str(sequence.after_refreshes), read_only=True)
+    con = duckdb.connect()
+    # Attached under the warehouse's own name: the staging views name their tables by it.
+    con.execute(f"attach '{sequence.after_refreshes}' as warehouse (read_only)")
+    con.execute("use warehouse")
     fresh = {c for (c,) in con.execute("select customer_id from int_customers_fresh").fetchall()}
     changed = "select order_id from int_orders_changed_intraday"
     customer_orders = con.execute(
