@@ -21,19 +21,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock_time
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
 
 from conftest import PROJECT_DIR, run_dbt
 from retail_ml import landing
-from retail_ml.generate.pipeline import generate
 from retail_ml.publish import SCRATCH_MARKERS
 
 END_DATE = date(2026, 11, 20)
@@ -80,8 +75,6 @@ class Sequence:
     midday_reference: Path | None = None
     midday_without_clock: Path | None = None
     fresh_customers: int = 0
-    late_customer: int = 0
-    late_product: int = 0
 
 
 # The sequence and the reference sign models with the same key (the signature is compared).
@@ -161,64 +154,12 @@ def snapshot(db_path: Path, target: Path) -> Path:
     return target
 
 
-def land_later(future: Path, table: str, ids: list[int], at: datetime) -> int:
-    """Moves the rows of `table` with these ids that land before `at` in the future world to
-    land at `at` (their day's file rewritten before anything lands from it): a parent arriving
-    after the rows that name it, which staging quarantines until it lands."""
-    moved = []
-    for path in sorted((future / table).glob("load_date=*/part-0.parquet")):
-        rows = pq.read_table(path)
-        hit = pc.and_(pc.is_in(rows["id"], pa.array(ids, rows["id"].type)),
-                      pc.less(rows["_loaded_at"], pa.scalar(at, rows["_loaded_at"].type)))
-        if pc.any(hit).as_py():
-            moved.append(rows.filter(hit))
-            pq.write_table(rows.filter(pc.invert(hit)), path)
-    if not moved:
-        return 0
-    late = pa.concat_tables(moved)
-    late = late.set_column(late.schema.get_field_index("_loaded_at"), "_loaded_at",
-                           pa.array([at] * late.num_rows, late["_loaded_at"].type))
-    target = future / table / f"load_date={at.date().isoformat()}" / "part-0.parquet"
-    if target.exists():
-        late = pa.concat_tables([pq.read_table(target), late.cast(pq.read_schema(target))])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(late, target)
-    return len(ids)
-
-
-def delay_parents(future: Path) -> tuple[int, int]:
-    """In the future world, before anything lands: the customer with the most orders and a
-    product bought by many customers land only in the first refresh's hours, after the orders,
-    lines and sessions that name them. The daily run quarantines those rows; the refresh
-    re-checks them, so orders whose own rows landed long ago change on the open day
-    (int_orders_changed_intraday must find them through their parents)."""
-    con = duckdb.connect()
-    orders = f"read_parquet('{future}/orders/*/*.parquet')"
-    items = f"read_parquet('{future}/order_items/*/*.parquet')"
-    (customer,) = con.execute(
-        f"select customer_id from {orders} where customer_id is not null "  # noqa: S608
-        f"and _loaded_at < ? group by 1 order by count(*) desc, 1 limit 1",
-        [datetime.combine(END_DATE, clock_time(0), tzinfo=UTC)]).fetchone()
-    (product,) = con.execute(
-        f"select product_id from {items} where product_id is not null "  # noqa: S608
-        "group by 1 order by count(*) desc, 1 limit 1 offset 9").fetchone()
-    con.close()
-    # The first daily run lands END_DATE + 1; the refreshes land the day after.
-    open_day = datetime.combine(END_DATE + timedelta(days=2), clock_time(0), tzinfo=UTC)
-    assert land_later(future, "customers", [customer], open_day + timedelta(hours=2))
-    assert land_later(future, "products", [product], open_day + timedelta(hours=4))
-    return customer, product
-
-
 @pytest.fixture(scope="module")
 def sequence(tmp_path_factory: pytest.TempPathFactory) -> Sequence:
     work = tmp_path_factory.mktemp("daily")
     seq = Sequence(work=work, raw_dir=work / "raw", db_path=work / "wh" / "warehouse.duckdb",
                    published_dir=work / "wh" / "published",
                    reference_db=work / "reference" / "warehouse.duckdb", outputs={}, codes={})
-    future_end = END_DATE + timedelta(days=HORIZON_DAYS)
-    generate(work / "future", "small", 42, future_end, force=True)
-    seq.late_customer, seq.late_product = delay_parents(work / "future")
     landing.init_landing(seq.raw_dir, work / "future", "small", 42, END_DATE, HORIZON_DAYS)
 
     assert run_daily(seq, "daily", name="first") == 0, seq.outputs["first"][-4000:]
@@ -394,33 +335,6 @@ def test_fresh_rows_are_the_closed_days_sql_on_the_open_day(sequence):
     con.close()
     assert counts[0] == sequence.fresh_customers > 0 and counts[0] == counts[1], counts
     assert (only_fresh, only_whole) == (0, 0)
-
-
-def test_orders_whose_parent_landed_late_are_restaged_in_the_refresh(sequence):
-    """The customer and the product delay_parents held back landed in the first refresh: the
-    customer is fresh, and the orders naming either, quarantined by the daily run and staged
-    since, were restaged for the fresh customers who have them (so the fresh rows above,
-    equal to a whole history, include them)."""
-    con = duckdb.connect()
-    # Attached under the warehouse's own name: the staging views name their tables by it.
-    con.execute(f"attach '{sequence.after_refreshes}' as warehouse (read_only)")
-    con.execute("use warehouse")
-    fresh = {c for (c,) in con.execute("select customer_id from int_customers_fresh").fetchall()}
-    changed = "select order_id from int_orders_changed_intraday"
-    customer_orders = con.execute(
-        f"select count(*), count(*) filter (where order_id in ({changed})) "  # noqa: S608
-        "from stg_shop__orders where customer_id = ?", [sequence.late_customer]).fetchone()
-    buyers = (
-        "select count(distinct orders.customer_id) from stg_shop__order_items as items "  # noqa: S608
-        "inner join stg_shop__orders as orders on items.order_id = orders.order_id "
-        f"where items.product_id = ? and items.order_id in ({changed}) "
-        "and orders.customer_id in (select customer_id from int_customers_fresh) "
-        "and orders.customer_id <> ?")
-    product_buyers = con.execute(buyers, [sequence.late_product, sequence.late_customer]).fetchone()
-    con.close()
-    assert sequence.late_customer in fresh
-    assert customer_orders[0] > 0 and customer_orders[0] == customer_orders[1], customer_orders
-    assert product_buyers[0] > 0
 
 
 def test_a_fresh_rows_rank_is_its_percent_rank_among_the_closed_days_population(sequence):
