@@ -174,6 +174,14 @@ def _aligned(raw: pd.DataFrame, table: pd.DataFrame, match: dict[str, str]) -> p
     return merged
 
 
+def parents_of(spec: dict) -> list[dict]:
+    """The other tables' rows a raw row names: its parents (`<column>_parent`) and lookups."""
+    return [
+        {"alias": f"{column}_parent", **domain["parent"]}
+        for column, domain in spec["columns"].items() if "parent" in domain
+    ] + spec.get("lookups", [])
+
+
 def domain_rules(
     name: str, raw: pd.DataFrame, kept: dict[str, pd.DataFrame], seeds: dict[str, pd.DataFrame]
 ) -> dict[str, pd.Series]:
@@ -220,11 +228,7 @@ def domain_rules(
             latest = raw["_loaded_at"] + pd.Timedelta(days=domain.get("lead_days", 0))
             rules[f"future_timestamp:{column}"] = values > latest
     lookups: dict[str, pd.DataFrame] = {}
-    parents = [
-        {"alias": f"{column}_parent", **domain["parent"]}
-        for column, domain in spec["columns"].items() if "parent" in domain
-    ] + spec.get("lookups", [])
-    for parent in parents:
+    for parent in parents_of(spec):
         match = parent["match"]
         aligned = _aligned(raw, kept[parent["table"]], match)
         lookups[parent["alias"]] = aligned
@@ -252,12 +256,26 @@ def keep_clean_rows(
     return kept
 
 
+def with_known_at(rows: pd.DataFrame, spec: dict, kept: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Adds `known_at`: when the row became usable, the latest of its own `_loaded_at` and the
+    `known_at` of the first kept copy of each parent or lookup row it names (a line whose
+    product lands days after it is known from then; an order, from its customer's landing)."""
+    known = [rows["_loaded_at"]]
+    for parent in parents_of(spec):
+        match = parent["match"]
+        first = kept[parent["table"]].groupby(list(match.values()), as_index=False)["known_at"].min()
+        known.append(_aligned(rows, first, match)["known_at"])
+    return rows.assign(known_at=pd.concat(known, axis=1).max(axis=1))
+
+
 def clean(raw: dict[str, pd.DataFrame], seeds: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The rows the features may use, parents before children (the order of DOMAINS)."""
+    """The rows the features may use, parents before children (the order of DOMAINS), each
+    with its `known_at`."""
     kept: dict[str, pd.DataFrame] = {}
     for name, spec in DOMAINS.items():
         rules = domain_rules(name, raw[name], kept, seeds)
-        kept[name] = keep_clean_rows(raw[name], rules, spec["key"], spec.get("unique"))
+        rows = keep_clean_rows(raw[name], rules, spec["key"], spec.get("unique"))
+        kept[name] = with_known_at(rows, spec, kept)
     return kept
 
 
@@ -305,14 +323,17 @@ def cents_to_decimal(cents: pd.Series) -> pd.Series:
 # - `event_date`: when it happened (`ordered_at`, `returned_at`, `created_at`, `started_at`);
 # - `known_date`: when the **last** raw row it needs had landed. An order needs its order row; an
 #   order line needs the line **and** its order; a refund needs the return **and** its order; a
-#   review or a session needs its own row.
+#   review or a session needs its own row. A row also needs the rows it names (its parents and
+#   lookups, section 2): until they land it is quarantined, so `clean` gives every kept row a
+#   `known_at`, the latest of its own `_loaded_at` and its parents' `known_at` (an order whose
+#   customer lands a day later, a line whose product lands late, are known from then).
 #
 # A feature row for as-of date D sees an event only if `known_date <= D` (and the event happened
 # before D + 1 day, which follows: nothing lands before it happens).
 #
 # **Order status** comes as a change stream: one raw row per status an order reached (placed,
 # shipped, delivered, cancelled), each with its `updated_at`, landing when it happened. An order
-# is known from the day its first version landed, with the header of its first version. A
+# is known from the day its first version became usable, with the header of its first version. A
 # cancellation is an event of its own: it happened on its `updated_at` date and is known when its
 # row landed, the same rule; from that `retracted_date` on the order and its lines count for
 # nothing, on every date before they count like any order. (Cancelled is final: the first
@@ -349,21 +370,21 @@ def build_events(shop: dict[str, pd.DataFrame], seeds: dict[str, pd.DataFrame]) 
     cancellations = (
         order_versions[order_versions["status"] == "cancelled"]
         .groupby("order_id")
-        .agg(cancelled_at=("updated_at", "min"), cancellation_loaded_at=("_loaded_at", "min"))
+        .agg(cancelled_at=("updated_at", "min"), cancellation_known_at=("known_at", "min"))
     )
     orders = (
         order_versions.sort_values(["order_id", "updated_at"])
         .drop_duplicates("order_id", keep="first")  # the header as placed
-        .drop(columns=["_loaded_at"])
-        .join(order_versions.groupby("order_id")["_loaded_at"].min(), on="order_id")  # first landed
+        .drop(columns=["known_at"])
+        .join(order_versions.groupby("order_id")["known_at"].min(), on="order_id")  # first usable
         .join(cancellations, on="order_id")
     )
     orders = orders.assign(
         is_cancelled=orders["cancelled_at"].notna(),
         event_date=utc_date(orders["ordered_at"]),
-        known_date=utc_date(orders["_loaded_at"]),
+        known_date=utc_date(orders["known_at"]),
         retracted_date=np.maximum(
-            utc_date(orders["cancellation_loaded_at"]), utc_date(orders["cancelled_at"])
+            utc_date(orders["cancellation_known_at"]), utc_date(orders["cancelled_at"])
         ),
     ).merge(rates, left_on="currency", right_on="currency_code", validate="many_to_one")
 
@@ -373,7 +394,7 @@ def build_events(shop: dict[str, pd.DataFrame], seeds: dict[str, pd.DataFrame]) 
         .astype({"order_id": "int64", "product_id": "int64", "quantity": "int64"})
         .merge(
             orders[["order_id", "customer_id", "is_cancelled", "event_date", "retracted_date",
-                    "eur_micros_per_unit", "_loaded_at"]],
+                    "eur_micros_per_unit", "known_at"]],
             on="order_id",
             suffixes=("", "_order"),
             validate="many_to_one",
@@ -386,14 +407,14 @@ def build_events(shop: dict[str, pd.DataFrame], seeds: dict[str, pd.DataFrame]) 
     )
     lines = lines.assign(
         net_sales_cents=convert_cents_to_eur(line_cents, lines["eur_micros_per_unit"]),
-        known_date=utc_date(np.maximum(lines["_loaded_at"], lines["_loaded_at_order"])),
+        known_date=utc_date(np.maximum(lines["known_at"], lines["known_at_order"])),
     )
 
     refunds = (
         shop["returns"]
         .astype({"order_id": "int64", "product_id": "int64", "quantity": "int64"})
         .merge(
-            orders[["order_id", "customer_id", "eur_micros_per_unit", "_loaded_at"]],
+            orders[["order_id", "customer_id", "eur_micros_per_unit", "known_at"]],
             on="order_id",
             suffixes=("", "_order"),
             validate="many_to_one",
@@ -404,17 +425,17 @@ def build_events(shop: dict[str, pd.DataFrame], seeds: dict[str, pd.DataFrame]) 
             to_cents(refunds["refund_amount"]), refunds["eur_micros_per_unit"]
         ),
         event_date=utc_date(refunds["returned_at"]),
-        known_date=utc_date(np.maximum(refunds["_loaded_at"], refunds["_loaded_at_order"])),
+        known_date=utc_date(np.maximum(refunds["known_at"], refunds["known_at_order"])),
     )
 
     reviews = shop["reviews"].astype({"customer_id": "int64", "rating": "int64"})
     reviews = reviews.assign(
-        event_date=utc_date(reviews["created_at"]), known_date=utc_date(reviews["_loaded_at"])
+        event_date=utc_date(reviews["created_at"]), known_date=utc_date(reviews["known_at"])
     )
 
     sessions = shop["web_sessions"].dropna(subset=["customer_id"])  # anonymous sessions out
     sessions = sessions.astype({"customer_id": "int64"}).assign(
-        event_date=utc_date(sessions["started_at"]), known_date=utc_date(sessions["_loaded_at"])
+        event_date=utc_date(sessions["started_at"]), known_date=utc_date(sessions["known_at"])
     )
 
     return CustomerEvents(

@@ -42,8 +42,8 @@ dated_orders as (
     select
         customer_id,
         cast(ordered_at as date) as event_date,
-        {{ pit_known_date('loaded_at', 'cast(ordered_at as date)') }} as known_date,
-        {{ pit_known_date('cancellation_loaded_at', 'cast(cancelled_at as date)') }}
+        {{ pit_known_date('known_at', 'cast(ordered_at as date)') }} as known_date,
+        {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }}
             as retracted_date
     from orders
 ),
@@ -128,7 +128,7 @@ dated_sessions as (
     select
         customer_id,
         cast(started_at as date) as event_date,
-        {{ pit_known_date('loaded_at', 'cast(started_at as date)') }} as known_date
+        {{ pit_known_date('known_at', 'cast(started_at as date)') }} as known_date
     from sessions
     where not is_anonymous
 ),
@@ -137,7 +137,7 @@ dated_reviews as (
     select
         customer_id,
         cast(created_at as date) as event_date,
-        {{ pit_known_date('loaded_at', 'cast(created_at as date)') }} as known_date,
+        {{ pit_known_date('known_at', 'cast(created_at as date)') }} as known_date,
         rating
     from reviews
 ),

@@ -31,10 +31,11 @@ lines_with_orders as (
         currencies.eur_per_unit,
         orders.is_cancelled,
         orders.ordered_at,
-        -- A line is known once both its own row and its order's row have landed.
-        greatest(orders.loaded_at, order_items.loaded_at) as known_at,
+        -- A line is known once its own row and its order have become usable (known_at: the
+        -- line's includes its product's landing, the order's its customer's).
+        greatest(orders.known_at, order_items.known_at) as known_at,
         orders.cancelled_at,
-        orders.cancellation_loaded_at as cancellation_known_at
+        orders.cancellation_known_at
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id

@@ -25,7 +25,7 @@ returns_with_orders as (
         returns.refund_amount,
         currencies.eur_per_unit,
         returns.returned_at,
-        greatest(orders.loaded_at, returns.loaded_at) as known_at
+        greatest(orders.known_at, returns.known_at) as known_at
     from returns
     inner join orders
         on returns.order_id = orders.order_id

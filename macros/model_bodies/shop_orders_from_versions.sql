@@ -25,7 +25,10 @@ final as (
         max(updated_at) as status_updated_at,
         min(case when status = 'cancelled' then updated_at end) as cancelled_at,
         min(case when status = 'cancelled' then _loaded_at end) as cancellation_loaded_at,
-        min(_loaded_at) as loaded_at
+        min(_loaded_at) as loaded_at,
+        -- Point in time: a version is usable from its known_at (its customer may land later).
+        min(case when status = 'cancelled' then known_at end) as cancellation_known_at,
+        min(known_at) as known_at
     from checked
     group by id
 )

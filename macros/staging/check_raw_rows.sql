@@ -8,7 +8,10 @@
     as naive UTC, money as DECIMAL(18,2) for staged rows; a quarantined row's money may not be
     castable, e.g. NaN), PII pseudonymised as its domain says (email -> email_hash, full_name
     dropped, review_text -> review_text_length), and the raw row as pseudonymised JSON for
-    quarantined rows only. So no raw PII is persisted, each value is converted once, and the
+    quarantined rows only, and `known_at`: when the row became usable, the latest of its own
+    landing and the `known_at` of the first staged copy of every parent or lookup row it names
+    (docs: incremental_feature_dates; a line whose product lands days later is known from
+    then, not from its own landing). So no raw PII is persisted, each value is converted once, and the
     expensive JSON is built for the 0.5% of rows that need it, not for every row. The staging
     models are views renaming the staged rows' columns.
 
@@ -66,7 +69,14 @@ row_checked as {{ cte_not_materialized() }}(
         source.{{ column }},
         {%- endfor %}
         {{ row_fingerprint(content_columns) }} as row_fingerprint,
-        {{ first_failing_rule(rules) }} as row_rule
+        {{ first_failing_rule(rules) }} as row_rule,
+        {#- greatest skips nulls (DuckDB, Spark): a parent not found adds nothing. #}
+        greatest(
+            {{ to_utc('source._loaded_at') }}
+            {%- for lookup in lookups if lookup.kind in ('parent', 'lookup') %},
+            {{ lookup.alias }}.known_at
+            {%- endfor %}
+        ) as known_at
     from source
     inner join source_files
         on source.filename = source_files.filename
@@ -101,6 +111,8 @@ final as (
         {{ column }},
         {%- endif %}
         {%- endfor %}
+        -- Staged rows only: a quarantined row is not re-checked when a parent lands later.
+        case when quarantine_ref is null then known_at end as known_at,
         {{ split_part('quarantine_ref', "'|'", 1) }} as quarantine_rule,
         nullif({{ split_part('quarantine_ref', "'|'", 2) }}, '') as quarantine_column,
         case

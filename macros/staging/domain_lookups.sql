@@ -7,7 +7,8 @@
     placeholder): what an incremental run joins to its few rows, without aggregating every
     parent row. Parent lookups read the
     parent's base model and carry `is_staged` (1 when a copy of the parent was staged, 0 when
-    every copy was quarantined) and the staged copy's `columns`.
+    every copy was quarantined), the staged copy's `columns` and `known_at`: when its first
+    staged copy became usable (its own known_at, which includes its parents': check_raw_rows).
 #}
 {% macro domain_lookups(table_name, domains) %}
 {%- set spec = domains[table_name] -%}
@@ -41,6 +42,7 @@
     {%- set selected = [] -%}
     {%- for key in keys -%}{%- do selected.append(key) -%}{%- endfor -%}
     {%- do selected.append('max(case when quarantine_rule is null then 1 else 0 end) as is_staged') -%}
+    {%- do selected.append('min(case when quarantine_rule is null then known_at end) as known_at') -%}
     {%- for extra in parent.get('columns', []) -%}
         {%- do selected.append('max(case when quarantine_rule is null then ' ~ extra ~ ' end) as ' ~ extra) -%}
     {%- endfor -%}

@@ -7,12 +7,10 @@ for the fresh customers who have them, although none of their rows is new. Here 
 with the most orders and a product bought by many customers are held back in the generated
 world until the refreshed hours; a daily run (a full refresh) builds the closed days without
 them, a refresh lands them, and the fresh rows are compared with a whole history built from
-the same files (no clock: the open day counts as closed).
-
-Its own sequence, not test_daily_incremental_e2e's: a product landing after its lines is
-outside what the closed days' incremental tables assume (docs block incremental_feature_dates:
-the catalogue lands first; a full rebuild would move past rows), so that sequence's later
-daily runs, compared with full rebuilds, cannot include it. The refresh itself handles both.
+the same files (no clock: the open day counts as closed). Then a daily run closes the open day,
+incremental on tables built before the parents landed, and every table is compared with a full
+rebuild of the same files: a row naming a late parent is known from when the parent landed
+(`known_at`), so no past date of the closed days' tables moves.
 """
 
 from __future__ import annotations
@@ -34,6 +32,7 @@ from retail_ml.generate.pipeline import generate
 from test_daily_incremental_e2e import (
     SIGNING_KEY,
     Sequence,
+    differences,
     feature_columns,
     run_daily,
     snapshot,
@@ -50,6 +49,7 @@ REFRESH_HOURS = 9
 class LateSequence(Sequence):
     late_customer: int = 0
     late_product: int = 0
+    rebuilt_db: Path | None = None
 
 
 def land_later(future: Path, table: str, ids: list[int], at: datetime) -> int:
@@ -119,6 +119,15 @@ def late(tmp_path_factory: pytest.TempPathFactory) -> LateSequence:
         whole = run_dbt(["build"], raw_dir=seq.raw_dir, db_path=seq.reference_db,
                         work_dir=work / "whole")
     assert whole.returncode == 0 and not whole.failures(), whole.output[-4000:]
+    # The daily run closing the open day, then a full rebuild of the same files.
+    assert run_daily(seq, "daily", name="closing_day") == 0, seq.outputs["closing_day"][-4000:]
+    seq.rebuilt_db = work / "rebuilt" / "warehouse.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"RETAIL_ML_LANDED_THROUGH": "", **SIGNING_KEY}.items():
+            patch.setenv(name, value)
+        rebuilt = run_dbt(["build"], raw_dir=seq.raw_dir, db_path=seq.rebuilt_db,
+                          work_dir=work / "rebuilt")
+    assert rebuilt.returncode == 0 and not rebuilt.failures(), rebuilt.output[-4000:]
     return seq
 
 
@@ -185,3 +194,44 @@ def test_fresh_rows_equal_the_whole_history(late):
         found[name] = (rows > 0, only_fresh, only_whole)
     con.close()
     assert found == {name: (True, 0, 0) for name in pairs}
+
+
+def test_a_row_naming_a_late_parent_is_known_from_the_parents_landing(late):
+    """known_at of base_shop__order_items: the held-back product's lines that landed before it
+    are known from the product's landing (OPEN_DAY + 4 h), the lines of the held-back customer's
+    orders from the customer's (OPEN_DAY + 2 h) or later; most other lines keep their own
+    landing."""
+    con = duckdb.connect(str(late.rebuilt_db), read_only=True)
+    rows = con.execute(
+        """
+        select
+            case
+                when items.product_id = ? then 'late product'
+                when orders.customer_id = ? then 'late customer'
+                else 'other'
+            end as kind,
+            min(items.known_at), max(items.known_at),
+            count(*) filter (where items.known_at <> items._loaded_at),
+            count(*)
+        from base_shop__order_items as items
+        inner join base_shop__orders as orders
+            on items.order_id = orders.id and orders.quarantine_rule is null
+        where items.quarantine_rule is null and items._loaded_at < ?
+        group by 1 order by 1
+        """, [late.late_product, late.late_customer, OPEN_DAY.replace(tzinfo=None)]).fetchall()
+    con.close()
+    found = {kind: (low, high, moved, total) for kind, low, high, moved, total in rows}
+    product_known = (OPEN_DAY + timedelta(hours=4)).replace(tzinfo=None)
+    customer_known = (OPEN_DAY + timedelta(hours=2)).replace(tzinfo=None)
+    assert found["late product"][:2] == (product_known, product_known)
+    assert found["late customer"][0] >= customer_known
+    # The others: their own landing unless their order landed later (the generator's delays).
+    assert found["other"][2] < found["other"][3] / 10
+
+
+def test_the_daily_run_after_late_parents_equals_a_full_rebuild(late):
+    """The daily run closing the open day keeps the closed days' feature rows (incremental:
+    int_customer_features_requested, feat_product_daily, the base tables) built before the
+    parents landed; every table equals a full rebuild of the same landed files."""
+    assert "full refresh" not in late.outputs["closing_day"]
+    assert differences(late.db_path, late.rebuilt_db) == {}

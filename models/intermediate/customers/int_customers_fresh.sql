@@ -1,5 +1,6 @@
--- One row per fresh customer: a customer with a staged row that landed on the open day (the
--- landing clock's day, landing_clock), with that day as the as-of date of their fresh features.
+-- One row per fresh customer: a customer with a staged row that became usable (known_at: it
+-- landed, or a parent it names landed) on the open day (the landing clock's day,
+-- landing_clock), with that day as the as-of date of their fresh features.
 -- A row of an order, its lines or returns makes the order's customer fresh. Empty without a
 -- clock or before any row of the open day has landed. Everything a fresh customer's features,
 -- score and recommendations depend on is theirs (docs: intraday_freshness), so an intraday
@@ -46,16 +47,16 @@ touched_order_ids as (
     select order_versions.id as order_id from order_versions
     where
         order_versions.quarantine_rule is null
-        and order_versions._loaded_at >= {{ open_day_start }}
+        and order_versions.known_at >= {{ open_day_start }}
     union
     select order_items.order_id from order_items
     where
-        order_items.loaded_at >= {{ open_day_start }}
+        order_items.known_at >= {{ open_day_start }}
         and order_items.order_id in (select changed.order_id from changed)
     union
     select returns.order_id from returns
     where
-        returns.loaded_at >= {{ open_day_start }}
+        returns.known_at >= {{ open_day_start }}
         and returns.order_id in (select changed.order_id from changed)
 ),
 
@@ -77,10 +78,10 @@ touched as (
     where customer_versions.loaded_at >= {{ open_day_start }}
     union
     select sessions.customer_id from sessions
-    where sessions.loaded_at >= {{ open_day_start }} and not sessions.is_anonymous
+    where sessions.known_at >= {{ open_day_start }} and not sessions.is_anonymous
     union
     select reviews.customer_id from reviews
-    where reviews.loaded_at >= {{ open_day_start }}
+    where reviews.known_at >= {{ open_day_start }}
 ),
 
 final as (

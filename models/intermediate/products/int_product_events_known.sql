@@ -61,7 +61,7 @@ review_events as (
     select
         product_id,
         cast(created_at as date) as event_date,
-        {{ pit_known_date('loaded_at', 'cast(created_at as date)') }} as known_date,
+        {{ pit_known_date('known_at', 'cast(created_at as date)') }} as known_date,
         cast(null as date) as retracted_date,
         {{ pit_measure_columns('product', {'reviews': '1', 'rating_sum': 'rating'}) }}
     from reviews

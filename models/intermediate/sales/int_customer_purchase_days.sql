@@ -13,7 +13,7 @@ dated_orders as (
     select
         customer_id,
         cast(ordered_at as date) as order_date,
-        {{ pit_known_date('cancellation_loaded_at', 'cast(cancelled_at as date)') }}
+        {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }}
             as retracted_date
     from orders
 ),

@@ -18,7 +18,8 @@ final as (
         quantity,
         unit_price,
         coalesce(discount_amount, cast(0 as decimal(18, 2))) as discount_amount,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        known_at
     from checked
 )
 

@@ -18,7 +18,8 @@ final as (
         status = 'cancelled' as is_cancelled,
         updated_at as valid_from,
         lead(updated_at) over (partition by id order by updated_at) as valid_to,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        known_at
     from checked
 )
 

@@ -17,7 +17,8 @@ final as (
         quantity,
         refund_amount,
         returned_at,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        known_at
     from checked
 )
 

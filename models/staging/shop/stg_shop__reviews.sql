@@ -18,7 +18,8 @@ final as (
         rating,
         review_text_length,
         created_at,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        known_at
     from checked
 )
 

@@ -18,7 +18,8 @@ final as (
         coalesce(len(viewed_product_ids), 0) as products_viewed,
         customer_id is null as is_anonymous,
         started_at,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        known_at
     from checked
 )
 
