@@ -263,7 +263,8 @@ def with_known_at(rows: pd.DataFrame, spec: dict, kept: dict[str, pd.DataFrame])
     known = [rows["_loaded_at"]]
     for parent in parents_of(spec):
         match = parent["match"]
-        first = kept[parent["table"]].groupby(list(match.values()), as_index=False)["known_at"].min()
+        keys = list(match.values())
+        first = kept[parent["table"]].groupby(keys, as_index=False)["known_at"].min()
         known.append(_aligned(rows, first, match)["known_at"])
     return rows.assign(known_at=pd.concat(known, axis=1).max(axis=1))
 
