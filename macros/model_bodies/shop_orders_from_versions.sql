@@ -28,7 +28,8 @@ final as (
         min(_loaded_at) as loaded_at,
         -- Point in time: a version is usable from its known_at (its customer may land later).
         min(case when status = 'cancelled' then known_at end) as cancellation_known_at,
-        min(known_at) as known_at
+        min(known_at) as known_at,
+        max(known_at) as last_known_at
     from checked
     group by id
 )

@@ -1,6 +1,32 @@
 -- One row per staged order line, valued in EUR under the project's net sales definition.
+-- Incremental (docs: incremental_orders): a run recomputes every line of the orders with a
+-- version or a line that became usable since the newest known time the table holds.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail'
+) }}
+
+{%- set order_items = ref('stg_shop__order_items') %}
+{%- set orders = ref('stg_shop__orders') %}
+{%- if is_incremental() %}
+    {%- set since = usable_since_last_run(['known_at', 'cancellation_known_at']) %}
+    {%- set changed_orders -%}
+        select order_id from {{ ref('stg_shop__orders') }} where last_known_at >= {{ since }}
+        union
+        select order_id from {{ ref('stg_shop__order_items') }} where known_at >= {{ since }}
+    {%- endset %}
+    {%- set order_items -%}
+        (select * from {{ ref('stg_shop__order_items') }} where order_id in ({{ changed_orders }})) as changed_items
+    {%- endset %}
+    {%- set orders -%}
+        (select * from {{ ref('stg_shop__orders') }} where order_id in ({{ changed_orders }})) as changed_orders
+    {%- endset %}
+{%- endif %}
+
 {{ order_lines_netted(
-    order_items=ref('stg_shop__order_items'),
-    orders=ref('stg_shop__orders'),
+    order_items=order_items,
+    orders=orders,
     currencies=ref('currencies')
 ) }}
