@@ -52,7 +52,7 @@ LOG_TABLES = {
 SMALL_MEMORY_LIMIT = "100MB"
 KILL_POINTS = {  # where the daily run is SIGKILLed: a line of dbt's output
     "staging": re.compile(r"OK created sql incremental model main\.base_shop__orders\b"),
-    "features": re.compile(r"OK created sql table model main\.int_customer_events_known\b"),
+    "features": re.compile(r"OK created sql incremental model main\.int_customer_events_known\b"),
     "python": re.compile(r"OK created python incremental model main\.ml_model_registry\b"),
 }
 

@@ -20,13 +20,13 @@ from sqlfluff.core import FluffConfig, Linter
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MODEL = Path("models/staging/shop/stg_shop__order_status_history.sql")
-LAST_COLUMN = "        _loaded_at as loaded_at\n    from checked"
+LAST_COLUMN = "        known_at\n    from checked"
 
 
 def seeded(sql: str) -> str:
     """The model with a trailing comma after its last select column and an uppercase FROM."""
     assert LAST_COLUMN in sql, "the seeded model changed: update LAST_COLUMN"
-    return sql.replace(LAST_COLUMN, "        _loaded_at as loaded_at,\n    FROM checked")
+    return sql.replace(LAST_COLUMN, "        known_at,\n    FROM checked")
 
 
 def lint_codes(sql: str) -> set[str]:
