@@ -4,6 +4,7 @@
     half (sessions and reviews none); customer_event_kinds names the kinds of each. -#}
 {% macro customer_events_known(orders, order_lines, refunds, returned_units, sessions, reviews) %}
 {%- set kinds = customer_event_kinds() %}
+{%- set dates = customer_event_dates() %}
 {%- set parts = [] %}
 {%- if orders is not none %}{% do parts.extend(kinds.orders) %}{% endif %}
 {%- if sessions is not none %}{% do parts.extend(kinds.activity) %}{% endif %}
@@ -41,8 +42,8 @@ reviews as (
 dated_orders as (
     select
         customer_id,
-        cast(ordered_at as date) as event_date,
-        {{ pit_known_date('known_at', 'cast(ordered_at as date)') }} as known_date,
+        {{ dates.orders }} as event_date,
+        {{ pit_known_date('known_at', dates.orders) }} as known_date,
         {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }}
             as retracted_date
     from orders
@@ -52,8 +53,8 @@ dated_orders as (
 dated_lines as (
     select
         customer_id,
-        order_date as event_date,
-        {{ pit_known_date('known_at', 'order_date') }} as known_date,
+        {{ dates.order_lines }} as event_date,
+        {{ pit_known_date('known_at', dates.order_lines) }} as known_date,
         {{ pit_known_date('cancellation_known_at', 'cast(cancelled_at as date)') }}
             as retracted_date,
         net_sales_eur,
@@ -64,8 +65,8 @@ dated_lines as (
 dated_refunds as (
     select
         customer_id,
-        return_date as event_date,
-        {{ pit_known_date('known_at', 'return_date') }} as known_date,
+        {{ dates.refunds }} as event_date,
+        {{ pit_known_date('known_at', dates.refunds) }} as known_date,
         refund_eur
     from refunds
 ),
@@ -114,12 +115,12 @@ returned_units_events as (
     select
         customer_id,
         'returned_units' as event_kind,
-        order_date as event_date,
+        {{ dates.returned_units }} as event_date,
         known_date,
         retracted_date,
         {{ pit_measure_columns('customer', {'returned_units': 'sum(returned_units)'}) }}
     from returned_units
-    group by customer_id, order_date, known_date, retracted_date
+    group by customer_id, {{ dates.returned_units }}, known_date, retracted_date
 ),
 {%- endif %}
 {%- if sessions is not none %}
@@ -127,8 +128,8 @@ returned_units_events as (
 dated_sessions as (
     select
         customer_id,
-        cast(started_at as date) as event_date,
-        {{ pit_known_date('known_at', 'cast(started_at as date)') }} as known_date
+        {{ dates.sessions }} as event_date,
+        {{ pit_known_date('known_at', dates.sessions) }} as known_date
     from sessions
     where not is_anonymous
 ),
@@ -136,8 +137,8 @@ dated_sessions as (
 dated_reviews as (
     select
         customer_id,
-        cast(created_at as date) as event_date,
-        {{ pit_known_date('known_at', 'cast(created_at as date)') }} as known_date,
+        {{ dates.reviews }} as event_date,
+        {{ pit_known_date('known_at', dates.reviews) }} as known_date,
         rating
     from reviews
 ),
@@ -198,5 +199,18 @@ select * from final
     {{ return({
         'orders': ['order', 'order_line', 'refund', 'returned_units'],
         'activity': ['session', 'active_day', 'review'],
+    }) }}
+{% endmacro %}
+
+{#- The event date of each input's rows (its column or expression): what customer_events_known
+    dates its events by, and what int_customer_events_known's incremental run recomputes by. -#}
+{% macro customer_event_dates() %}
+    {{ return({
+        'orders': 'cast(ordered_at as date)',
+        'order_lines': 'order_date',
+        'refunds': 'return_date',
+        'returned_units': 'order_date',
+        'sessions': 'cast(started_at as date)',
+        'reviews': 'cast(created_at as date)',
     }) }}
 {% endmacro %}

@@ -7,12 +7,13 @@
 -- row landed, that retracts them). Every windowed and lifetime sum of the customer features
 -- is computed from this table. Each kind is aggregated on its own (a few measures
 -- each) and the kinds are stacked: no wide aggregate over every measure.
--- Incremental (docs: incremental_orders): a run recomputes every row of the customers with an
--- input row that became usable since the newest known or retracted date the table holds.
+-- Incremental (docs: incremental_orders): a run recomputes every row of each customer and event
+-- date with an input row that became usable since the newest known or retracted date the table
+-- holds (the rows of one customer and event date depend on that day's inputs only).
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='customer_id',
+    unique_key=['customer_id', 'event_date'],
     on_schema_change='fail'
 ) }}
 
@@ -28,28 +29,42 @@
     {#- Dates, not times: a known or retracted date is the date of a known_at (events never
         happen after they land: future_timestamp), so its start is a usable_since_last_run. -#}
     {%- set since = usable_since_last_run(['known_date', 'retracted_date']) %}
-    {%- set changed_customers -%}
-        select customer_id from {{ inputs.orders }} where last_known_at >= {{ since }}
-        union
-        select customer_id from {{ inputs.order_lines }}
-        where known_at >= {{ since }} or cancellation_known_at >= {{ since }}
-        union
-        select customer_id from {{ inputs.refunds }} where known_at >= {{ since }}
-        union
-        select customer_id from {{ inputs.returned_units }}
-        where known_date >= {{ since }} or retracted_date >= {{ since }}
-        union
-        select customer_id from {{ inputs.sessions }}
-        where known_at >= {{ since }} and not is_anonymous
-        union
-        select customer_id from {{ inputs.reviews }} where known_at >= {{ since }}
-    {%- endset %}
+    {%- set dates = customer_event_dates() %}
+    {%- set usable_since = {
+        'orders': 'last_known_at >= ' ~ since,
+        'order_lines': 'known_at >= ' ~ since ~ ' or cancellation_known_at >= ' ~ since,
+        'refunds': 'known_at >= ' ~ since,
+        'returned_units': 'known_date >= ' ~ since ~ ' or retracted_date >= ' ~ since,
+        'sessions': 'known_at >= ' ~ since ~ ' and not is_anonymous',
+        'reviews': 'known_at >= ' ~ since
+    } %}
     {%- set changed = {} %}
     {%- for name, relation in inputs.items() %}
-        {%- do changed.update({name: '(select * from ' ~ relation ~ ' where customer_id in ('
-            ~ changed_customers ~ ')) as changed_' ~ name}) %}
+        {%- do changed.update({name: '(select * from ' ~ relation ~ ' where (customer_id, '
+            ~ dates[name] ~ ') in (select customer_id, event_date from changed_days)) as changed_'
+            ~ name}) %}
     {%- endfor %}
-    {%- set inputs = changed %}
-{%- endif %}
+
+with
+
+-- Found once, read by every input (a CTE read six times is materialised).
+changed_days as (
+{%- for name, relation in inputs.items() %}
+    select
+        customer_id,
+        {{ dates[name] }} as event_date
+    from {{ relation }}
+    where {{ usable_since[name] }}
+    {{- '\n    union' if not loop.last }}
+{%- endfor %}
+),
+
+final as (
+    {{ customer_events_known(**changed) | indent(4) }}
+)
+
+select * from final
+{%- else %}
 
 {{ customer_events_known(**inputs) }}
+{%- endif %}
