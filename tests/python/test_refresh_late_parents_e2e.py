@@ -113,22 +113,22 @@ def late(tmp_path_factory: pytest.TempPathFactory) -> LateSequence:
         seq.outputs["refresh"][-4000:]
     seq.after_refreshes = snapshot(seq.db_path, work / "after_refresh.duckdb")
     # The whole history of the same files, the open day's rows as of it (no clock).
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"RETAIL_ML_LANDED_THROUGH": "", **SIGNING_KEY}.items():
-            patch.setenv(name, value)
-        whole = run_dbt(["build"], raw_dir=seq.raw_dir, db_path=seq.reference_db,
-                        work_dir=work / "whole")
-    assert whole.returncode == 0 and not whole.failures(), whole.output[-4000:]
+    full_build(seq, seq.reference_db)
     # The daily run closing the open day, then a full rebuild of the same files.
     assert run_daily(seq, "daily", name="closing_day") == 0, seq.outputs["closing_day"][-4000:]
     seq.rebuilt_db = work / "rebuilt" / "warehouse.duckdb"
+    full_build(seq, seq.rebuilt_db)
+    return seq
+
+
+def full_build(seq: LateSequence, db_path: Path) -> None:
+    """`dbt build` of the landed files into an empty warehouse, without a landing clock."""
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {"RETAIL_ML_LANDED_THROUGH": "", **SIGNING_KEY}.items():
             patch.setenv(name, value)
-        rebuilt = run_dbt(["build"], raw_dir=seq.raw_dir, db_path=seq.rebuilt_db,
-                          work_dir=work / "rebuilt")
-    assert rebuilt.returncode == 0 and not rebuilt.failures(), rebuilt.output[-4000:]
-    return seq
+        built = run_dbt(["build"], raw_dir=seq.raw_dir, db_path=db_path,
+                        work_dir=db_path.parent)
+    assert built.returncode == 0 and not built.failures(), built.output[-4000:]
 
 
 def _attached(late: LateSequence) -> duckdb.DuckDBPyConnection:
