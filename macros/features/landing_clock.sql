@@ -5,18 +5,24 @@
     Validated, because it is spliced into SQL.
 -#}
 {% macro landing_clock() -%}
+    {{ return(utc_timestamp_from_env('RETAIL_ML_LANDED_THROUGH')) }}
+{%- endmacro %}
+
+{#- A UTC timestamp 'YYYY-MM-DD HH:MM:SS' from an environment variable, validated because it is
+    spliced into SQL; none when unset or while dbt parses. -#}
+{% macro utc_timestamp_from_env(name) -%}
     {#- Read when models run, not when dbt parses: no ref or config depends on it, and a model
         that read it while parsing would be parsed again for every new clock (each refresh). -#}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set value = env_var('RETAIL_ML_LANDED_THROUGH', '') | trim -%}
+    {%- set value = env_var(name, '') | trim -%}
     {%- if not value -%}
         {{ return(none) }}
     {%- endif -%}
     {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}', value) -%}
         {{ exceptions.raise_compiler_error(
-            "RETAIL_ML_LANDED_THROUGH must be a UTC timestamp 'YYYY-MM-DD HH:MM:SS', got '" ~ value ~ "'") }}
+            name ~ " must be a UTC timestamp 'YYYY-MM-DD HH:MM:SS', got '" ~ value ~ "'") }}
     {%- endif -%}
     {{ return(value | replace('T', ' ')) }}
 {%- endmacro %}

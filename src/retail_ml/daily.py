@@ -45,6 +45,7 @@ from retail_ml.raw_contract import check_landing_zone
 
 EX_STALE = 3
 REFRESH_SELECTOR = "intraday_refresh"
+CHECKED_THROUGH = "RETAIL_ML_CHECKED_THROUGH"
 
 
 def landing_clock_value(clock: datetime) -> str:
@@ -119,6 +120,14 @@ def main(argv: list[str] | None = None) -> int:
             return EX_STALE
 
         fresh_start = warehouse_state.needs_full_refresh(args.db, args.raw_dir)
+        # The grain tests of incremental tables check what changed since the last green daily
+        # run (docs: incremental_tests); dbt reads this when the tests run, not when it parses.
+        checked = None if fresh_start or args.mode != "daily" \
+            else (warehouse_state.read_state(args.db) or {}).get("checked_through")
+        if checked:
+            os.environ[CHECKED_THROUGH] = checked
+        else:
+            os.environ.pop(CHECKED_THROUGH, None)
         if args.mode == "refresh":
             if fresh_start or not (warehouse_state.read_state(args.db) or {}).get("green"):
                 print(f"{what} NOT STARTED: the warehouse has no green daily run on this "
@@ -142,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         published = publish_or_explain(args.db, args.target_path, published_dir,
                                        require_all_built=args.mode == "daily")
         if published == 0 and args.mode == "daily":
-            warehouse_state.write_state(args.db, args.raw_dir, green=True)
+            warehouse_state.write_state(args.db, args.raw_dir, green=True,
+                                        checked_through=landing_clock_value(clock))
         return published
 
 

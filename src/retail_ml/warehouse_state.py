@@ -10,7 +10,11 @@ green build by `make build` and `make daily`, records:
     initialised landing zone; landing more files does not change it) and an id of the PII key
     (an HMAC of a constant, never the key);
   - `green`: whether the last build on it was published (a refresh publishes only on top of a
-    green daily run).
+    green daily run);
+  - `checked_through`: the landing clock of the last green daily run (every row landed before
+    it was in a build whose tests passed), kept while a later run is not green; the next daily
+    run's grain tests of incremental tables check only what changed since (docs:
+    incremental_tests). None after `make build` and a full refresh's first run without a clock.
 """
 
 from __future__ import annotations
@@ -46,9 +50,16 @@ def needs_full_refresh(db_path: Path, raw_dir: Path) -> bool:
     return not db_path.exists() or state is None or state["identity"] != identity(raw_dir)
 
 
-def write_state(db_path: Path, raw_dir: Path, *, green: bool) -> None:
+def write_state(db_path: Path, raw_dir: Path, *, green: bool,
+                checked_through: str | None = None) -> None:
+    """Record what the warehouse was built from; `checked_through` (set by a green daily run)
+    is kept from the previous state when not given, unless the warehouse is rebuilt from
+    another landing zone or key."""
+    previous = read_state(db_path) or {}
+    if checked_through is None and previous.get("identity") == identity(raw_dir):
+        checked_through = previous.get("checked_through")
     data = {"identity": identity(raw_dir), "green": green,
-            "written_at": datetime.now(UTC).isoformat()}
+            "written_at": datetime.now(UTC).isoformat(), "checked_through": checked_through}
     tmp = state_path(db_path).with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, state_path(db_path))

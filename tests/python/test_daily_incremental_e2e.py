@@ -28,7 +28,7 @@ import duckdb
 import pytest
 
 from conftest import PROJECT_DIR, run_dbt
-from retail_ml import landing
+from retail_ml import landing, warehouse_state
 from retail_ml.publish import SCRATCH_MARKERS
 
 END_DATE = date(2026, 11, 20)
@@ -441,3 +441,54 @@ def test_a_stale_source_stops_the_daily_run_with_one_line(sequence, tmp_path):
     assert code == 3 and len(stopped) == 1, out
     assert "source shop." in stopped[0] and "error_after of 50 h" in stopped[0]
     assert "Running with dbt" not in out
+
+
+def test_a_green_daily_run_records_its_landing_clock_and_the_next_tests_what_changed(sequence):
+    """The last green daily run recorded its landing clock (checked_through), and that run, a
+    daily run after a green one, compiled its grain tests over the changed key groups only."""
+    from retail_ml.daily import landing_clock_value
+
+    state, landed = warehouse_state.read_state(sequence.db_path), landing.read_state(
+        sequence.raw_dir)
+    assert state is not None and landed is not None and state["green"]
+    assert state["checked_through"] == landing_clock_value(landed.landed_through)
+    compiled = list((sequence.work / "target" / "compiled").rglob(
+        "unique_base_shop__web_sessions_*raw_row_id.sql"))
+    assert len(compiled) == 1 and "changed_keys" in compiled[0].read_text()
+
+
+def test_scoped_grain_tests_fail_on_a_changed_key_group_and_skip_the_checked_rows(
+        sequence, tmp_path):
+    """Seeded on a copy of the warehouse: an old web session row repeated with its old
+    timestamps is outside a daily run's scope (found only by the whole-table test), the same
+    row repeated as landed after the last green daily run fails the base and staging tests."""
+    since = (warehouse_state.read_state(sequence.db_path) or {})["checked_through"]
+    db = tmp_path / "wh" / "warehouse.duckdb"  # the staging views name their catalog so
+    db.parent.mkdir()
+    shutil.copyfile(sequence.db_path, db)
+    old_row = ("select * from base_shop__web_sessions where quarantine_rule is null "
+               "and _loaded_at < cast(? as timestamp) order by raw_row_id limit 1")
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"insert into base_shop__web_sessions {old_row}", [since])
+    grain_tests = ["--select", "test_name:unique,base_shop__web_sessions",
+                   "test_name:unique,stg_shop__web_sessions"]
+
+    def failed(scoped: bool) -> set[str]:
+        os.environ["RETAIL_ML_CHECKED_THROUGH"] = since if scoped else ""
+        try:
+            run = run_dbt(["test", *grain_tests], raw_dir=sequence.raw_dir, db_path=db,
+                          work_dir=tmp_path / "dbt")
+        finally:
+            os.environ.pop("RETAIL_ML_CHECKED_THROUGH")
+        assert len(run.results) == 2, run.output[-3000:]
+        return {r["unique_id"].split(".")[2].split("_shop__")[0] for r in run.results
+                if r["status"] == "fail"}
+
+    assert failed(scoped=False) == {"unique_base", "unique_stg"}
+    assert failed(scoped=True) == set()
+    with duckdb.connect(str(db)) as con:
+        landed_later = ("select * replace (cast(? as timestamp) + interval 1 hour as _loaded_at,"
+                        " cast(? as timestamp) + interval 1 hour as known_at) from old")
+        con.execute(f"insert into base_shop__web_sessions by name with old as ({old_row}) "  # noqa: S608
+                    + landed_later, [since, since, since])
+    assert failed(scoped=True) == {"unique_base", "unique_stg"}
