@@ -4,6 +4,29 @@
 -- end of its as-of date and not yet retracted by then (serving day or a backtest cutoff), so
 -- every date reads the same rows and no date's history sees a line or a cancellation that
 -- landed later.
+-- Incremental (docs: incremental_orders): a run recomputes the rows of the orders with a line
+-- that became usable or cancelled since the newest known or retracted date the table holds.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail'
+) }}
+
+{%- set order_lines = ref('int_order_lines_netted') %}
+{%- if is_incremental() %}
+    {%- set since = usable_since_last_run(['known_date', 'retracted_date']) %}
+    {%- set order_lines -%}
+        (
+            select * from {{ ref('int_order_lines_netted') }}
+            where order_id in (
+                select order_id from {{ ref('int_order_lines_netted') }}
+                where known_at >= {{ since }} or cancellation_known_at >= {{ since }}
+            )
+        ) as changed_order_lines
+    {%- endset %}
+{%- endif %}
+
 {{ recommender_order_lines(
-    order_lines=ref('int_order_lines_netted')
+    order_lines=order_lines
 ) }}
