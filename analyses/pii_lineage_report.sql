@@ -72,6 +72,8 @@ lineage as (
         ('main.fct_web_sessions', 'is_anonymous', 'shop.web_sessions.customer_id', 'value'),
         ('main.fct_web_sessions', 'session_date', 'shop.web_sessions.started_at', 'value'),
         ('main.fct_web_sessions', 'started_at', 'shop.web_sessions.started_at', 'value'),
+        ('main.fct_web_sessions', 'known_at', 'shop.customers._loaded_at', 'value'),
+        ('main.fct_web_sessions', 'known_at', 'shop.web_sessions._loaded_at', 'value'),
         ('main.feat_customer_daily', 'customer_id', 'shop.customers.id', 'value'),
         ('main.feat_customer_daily', 'country_code', 'shop.customers.country', 'value'),
         ('main.feat_customer_daily', 'signup_channel', 'shop.customers.signup_channel', 'value'),
