@@ -4,7 +4,8 @@ ml_product_recommendations must not change a row when it gets faster: each short
 compared, bit for bit, with the computation it replaces (kept here as the reference): the
 top k of each customer's shortlist with the ranking of every product's dense score, the
 floor-bounded pair ranking with a full sort, the lookup-table ``locate`` with a binary search,
-the integer-key uniqueness check with pandas', the inputs cut in SQL with the whole tables.
+the integer-key uniqueness check with pandas', the packed-key purchase history with pandas'
+groupby, the inputs cut in SQL with the whole tables.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from retail_ml.recommend import (
 )
 from retail_ml.recommend._checks import require_unique
 from retail_ml.recommend.evaluation import SERVED_METHOD
-from retail_ml.recommend.inputs import locate
+from retail_ml.recommend.inputs import locate, purchase_history
 from retail_ml.recommend.jobs import RECOMMENDATION_SCHEMA
 from retail_ml.recommend.recommender import METHODS, chunks, prepare
 from test_recommend_evaluation import backtest_inputs, shop_lines
@@ -162,6 +163,45 @@ def test_uniqueness_by_integer_key_finds_what_pandas_finds():
     require_unique(pd.DataFrame({"a": [1, 2], "b": [12, 2]}), ["a", "b"], "frame")
     with pytest.raises(ValueError, match="duplicate"):
         require_unique(pd.DataFrame({"a": ["x", "x"], "b": [1, 1]}), ["a", "b"], "frame")
+
+
+def reference_purchase_history(lines: pd.DataFrame) -> pd.DataFrame:
+    """purchase_history as a pandas groupby (what the packed-key sort replaced)."""
+    grouped = lines.groupby(["customer_id", "product_id"], sort=True).agg(
+        last_order_date=("order_date", "max"), orders=("order_id", "size")
+    ).reset_index()
+    return pd.DataFrame(
+        {
+            "customer_id": grouped["customer_id"].to_numpy(dtype=np.int64),
+            "product_id": grouped["product_id"].to_numpy(dtype=np.int64),
+            "last_order_date": grouped["last_order_date"].to_numpy(dtype="datetime64[D]"),
+            "orders": grouped["orders"].to_numpy(dtype=np.int64),
+        }
+    )
+
+
+@pytest.mark.parametrize("id_scale", [1, 2**40])  # 2**40: too wide to pack, np.lexsort
+@pytest.mark.parametrize("null_dates", [False, True])
+def test_purchase_history_by_sorting_equals_the_pandas_groupby(id_scale, null_dates):
+    rng = np.random.default_rng(7)
+    n = 4000
+    lines = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 60, n) * id_scale,
+            "order_id": np.arange(n, dtype=np.int64),
+            "product_id": rng.integers(0, 40, n) * id_scale,
+            "order_date": (
+                np.datetime64("2025-01-01") + rng.integers(0, 400, n).astype("timedelta64[D]")
+            ).astype("datetime64[s]"),
+        }
+    )
+    if null_dates:  # some groups with a null date, a few with nothing but null dates
+        lines.loc[rng.random(n) < 0.4, "order_date"] = pd.NaT
+    expected = reference_purchase_history(lines)
+    pd.testing.assert_frame_equal(purchase_history(lines), expected, check_exact=True)
+    pd.testing.assert_frame_equal(
+        purchase_history(lines.iloc[:0]), reference_purchase_history(lines.iloc[:0])
+    )
 
 
 def test_inputs_cut_in_sql_give_the_recommendations_of_the_whole_tables(shop):

@@ -22,23 +22,44 @@ def require_rows(frame: pd.DataFrame, what: str) -> None:
         raise ValueError(f"{what} is empty: at least one row is required")
 
 
-def integer_key(frame: pd.DataFrame, columns: list[str]) -> np.ndarray | None:
-    """One int64 per row that is equal exactly when the rows' ``columns`` are, when they are
-    non-null integers whose ranges multiply within int64; otherwise None."""
-    key = np.zeros(len(frame), dtype=np.int64)
-    span_total = 1
-    for column in columns:
-        values = frame[column]
-        if not pd.api.types.is_integer_dtype(values.dtype) or values.isna().any():
-            return None
-        values = values.to_numpy(dtype=np.int64)
+def pack_columns(columns: list[np.ndarray]) -> tuple[np.ndarray, list[int], list[int]] | None:
+    """The int64 ``columns`` (equal lengths, at least one value) as one int64 per row that
+    orders as the tuples do, with each column's ``lows`` and ``spans`` to unpack it
+    (:func:`unpack_column`); None when the spans multiply beyond int64.
+
+    One key sorts several times faster than ``np.lexsort`` or a multi-key pandas groupby of the
+    same columns (millions of order lines)."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    lows, spans, span_total = [], [], 1
+    for values in columns:
         low, high = int(values.min()), int(values.max())
         span = high - low + 1
         span_total *= span
         if span_total >= 2**62:
             return None
         key = key * span + (values - low)
-    return key
+        lows.append(low)
+        spans.append(span)
+    return key, lows, spans
+
+
+def unpack_column(key: np.ndarray, lows: list[int], spans: list[int], index: int) -> np.ndarray:
+    """Column ``index`` of :func:`pack_columns`' ``key`` (exact integer arithmetic)."""
+    inner = int(np.prod(spans[index + 1 :], dtype=object))  # Python ints: no overflow
+    return (key // inner) % spans[index] + lows[index]
+
+
+def integer_key(frame: pd.DataFrame, columns: list[str]) -> np.ndarray | None:
+    """One int64 per row that is equal exactly when the rows' ``columns`` are, when they are
+    non-null integers whose ranges multiply within int64; otherwise None."""
+    arrays = []
+    for column in columns:
+        values = frame[column]
+        if not pd.api.types.is_integer_dtype(values.dtype) or values.isna().any():
+            return None
+        arrays.append(values.to_numpy(dtype=np.int64))
+    packed = pack_columns(arrays)
+    return None if packed is None else packed[0]
 
 
 def require_unique(frame: pd.DataFrame, columns: list[str], what: str) -> None:

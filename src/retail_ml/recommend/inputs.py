@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from retail_ml.recommend._checks import require_columns, require_rows, require_unique
+from retail_ml.recommend._checks import (
+    pack_columns,
+    require_columns,
+    require_rows,
+    require_unique,
+    unpack_column,
+)
 
 #: Columns read from the catalogue (int_product_catalogue_requested, one as-of date).
 CATALOGUE_COLUMNS: tuple[str, ...] = (
@@ -223,16 +229,39 @@ def purchase_history(lines: pd.DataFrame) -> pd.DataFrame:
         and product. Empty lines give an empty frame (everyone is then a cold start).
     """
     require_columns(lines, ["customer_id", "order_id", "product_id", "order_date"], "lines")
-    # Lines are unique per (order, product), so counting rows counts distinct orders.
-    grouped = lines.groupby(["customer_id", "product_id"], sort=True).agg(
-        last_order_date=("order_date", "max"), orders=("order_id", "size")
+    customers, products, dates = sorted_rows(
+        [
+            lines["customer_id"].to_numpy(dtype=np.int64),
+            lines["product_id"].to_numpy(dtype=np.int64),
+            # NaT is the smallest int64: a group's last date only when all its dates are NaT,
+            # as pandas' max (which skips NaT) gives.
+            lines["order_date"].to_numpy(dtype="datetime64[D]").view(np.int64),
+        ]
     )
-    history = grouped.reset_index()
+    # Sorted by (customer, product, date): a group's last line holds its latest date, and
+    # lines are unique per (order, product), so a group's line count is its distinct orders.
+    changes = (customers[1:] != customers[:-1]) | (products[1:] != products[:-1])
+    last = np.flatnonzero(np.r_[changes, True]) if len(customers) else np.zeros(0, np.int64)
     return pd.DataFrame(
         {
-            "customer_id": history["customer_id"].to_numpy(dtype=np.int64),
-            "product_id": history["product_id"].to_numpy(dtype=np.int64),
-            "last_order_date": history["last_order_date"].to_numpy(dtype="datetime64[D]"),
-            "orders": history["orders"].to_numpy(dtype=np.int64),
+            "customer_id": customers[last],
+            "product_id": products[last],
+            "last_order_date": dates[last].view("datetime64[D]"),
+            "orders": np.diff(np.r_[-1, last]).astype(np.int64),
         }
     )
+
+
+def sorted_rows(columns: list[np.ndarray]) -> list[np.ndarray]:
+    """The int64 ``columns`` (equal lengths) with their rows sorted by the first column, then
+    the second, ...: one ``np.sort`` of the packed rows when their ranges fit one int64 (every
+    scale so far), else ``np.lexsort``. The same arrays either way."""
+    if len(columns[0]) == 0:
+        return [values.copy() for values in columns]
+    packed = pack_columns(columns)
+    if packed is None:
+        order = np.lexsort(columns[::-1])
+        return [values[order] for values in columns]
+    key, lows, spans = packed
+    key.sort()
+    return [unpack_column(key, lows, spans, index) for index in range(len(columns))]
