@@ -4,8 +4,8 @@ ml_product_recommendations must not change a row when it gets faster: each short
 compared, bit for bit, with the computation it replaces (kept here as the reference): the
 top k of each customer's shortlist with the ranking of every product's dense score, the
 floor-bounded pair ranking with a full sort, the lookup-table ``locate`` with a binary search,
-the integer-key uniqueness check with pandas', the packed-key purchase history with pandas'
-groupby, the inputs cut in SQL with the whole tables.
+the integer-key uniqueness check with pandas', the packed-key purchase history and order
+matrix with pandas' groupby and sort, the inputs cut in SQL with the whole tables.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from retail_ml.recommend import (
     FreshRelations,
@@ -37,9 +38,10 @@ from retail_ml.recommend import (
 )
 from retail_ml.recommend._checks import require_unique
 from retail_ml.recommend.evaluation import SERVED_METHOD
-from retail_ml.recommend.inputs import locate, purchase_history
+from retail_ml.recommend.inputs import Catalog, locate, purchase_history
 from retail_ml.recommend.jobs import RECOMMENDATION_SCHEMA
 from retail_ml.recommend.recommender import METHODS, chunks, prepare
+from retail_ml.recommend.signals import order_matrix
 from test_recommend_evaluation import backtest_inputs, shop_lines
 
 
@@ -202,6 +204,72 @@ def test_purchase_history_by_sorting_equals_the_pandas_groupby(id_scale, null_da
     pd.testing.assert_frame_equal(
         purchase_history(lines.iloc[:0]), reference_purchase_history(lines.iloc[:0])
     )
+
+
+def reference_order_matrix(
+    lines: pd.DataFrame, catalog: Catalog
+) -> tuple[pd.DataFrame, sparse.csr_matrix]:
+    """order_matrix by pandas' drop_duplicates and three-key sort (what the packed sort and
+    the order lookup table replaced)."""
+    columns = catalog.positions(lines["product_id"])
+    known = columns >= 0
+    orders = (
+        lines.loc[known, ["customer_id", "order_id", "order_date"]]
+        .drop_duplicates("order_id")
+        .sort_values(["customer_id", "order_date", "order_id"], kind="mergesort")
+        .reset_index(drop=True)
+    )
+    order_ids = orders["order_id"].to_numpy(dtype=np.int64)
+    by_id = np.argsort(order_ids, kind="stable")
+    line_orders = lines["order_id"].to_numpy(dtype=np.int64)[known]
+    rows = by_id[locate(order_ids[by_id], line_orders)[0]]
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, columns[known])), shape=(len(orders), catalog.size)
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return orders, matrix
+
+
+@pytest.mark.parametrize("case", ["plain", "null_dates", "spread_ids", "inconsistent_orders"])
+def test_order_matrix_by_packed_sort_equals_the_pandas_sort(case):
+    rng = np.random.default_rng(11)
+    n_orders, n = 700, 3000
+    order_of_line = rng.integers(0, n_orders, n)
+    customer_of_order = rng.integers(0, 80, n_orders)
+    day_of_order = rng.integers(0, 200, n_orders)
+    lines = pd.DataFrame(
+        {
+            "customer_id": customer_of_order[order_of_line],
+            "order_id": order_of_line * (2**40 if case == "spread_ids" else 3) + 5,
+            "product_id": rng.integers(0, 60, n),
+            "order_date": (
+                np.datetime64("2025-01-01") + day_of_order[order_of_line].astype("timedelta64[D]")
+            ).astype("datetime64[s]"),
+        }
+    ).drop_duplicates(["order_id", "product_id"], ignore_index=True)
+    if case == "null_dates":
+        lines.loc[np.isin(lines["order_id"], lines["order_id"].iloc[::7]), "order_date"] = pd.NaT
+    if case == "inconsistent_orders":  # an order's lines disagree: the first line's is kept
+        lines.loc[::50, "customer_id"] += 1
+    catalog = build_catalog(
+        pd.DataFrame(
+            {
+                "product_id": np.arange(0, 60, 2),  # half the products: unknown lines dropped
+                "product_name": "p",
+                "category": "c",
+                "is_repurchase_typical": False,
+                "is_launched": True,
+                "launched_date": pd.NaT,
+            }
+        )
+    )
+    orders, matrix = order_matrix(lines, catalog)
+    expected_orders, expected = reference_order_matrix(lines, catalog)
+    pd.testing.assert_frame_equal(orders, expected_orders, check_exact=True)
+    for attribute in ("data", "indices", "indptr"):
+        got, want = getattr(matrix, attribute), getattr(expected, attribute)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
 def test_inputs_cut_in_sql_give_the_recommendations_of_the_whole_tables(shop):

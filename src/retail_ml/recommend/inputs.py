@@ -229,39 +229,53 @@ def purchase_history(lines: pd.DataFrame) -> pd.DataFrame:
         and product. Empty lines give an empty frame (everyone is then a cold start).
     """
     require_columns(lines, ["customer_id", "order_id", "product_id", "order_date"], "lines")
-    customers, products, dates = sorted_rows(
+    (customers, products, dates), orders = last_of_groups(
         [
             lines["customer_id"].to_numpy(dtype=np.int64),
             lines["product_id"].to_numpy(dtype=np.int64),
             # NaT is the smallest int64: a group's last date only when all its dates are NaT,
             # as pandas' max (which skips NaT) gives.
             lines["order_date"].to_numpy(dtype="datetime64[D]").view(np.int64),
-        ]
+        ],
+        by=2,
     )
-    # Sorted by (customer, product, date): a group's last line holds its latest date, and
-    # lines are unique per (order, product), so a group's line count is its distinct orders.
-    changes = (customers[1:] != customers[:-1]) | (products[1:] != products[:-1])
-    last = np.flatnonzero(np.r_[changes, True]) if len(customers) else np.zeros(0, np.int64)
+    # A group's last line (sorted by date last) holds its latest date, and lines are unique
+    # per (order, product), so a group's line count is its distinct orders.
     return pd.DataFrame(
         {
-            "customer_id": customers[last],
-            "product_id": products[last],
-            "last_order_date": dates[last].view("datetime64[D]"),
-            "orders": np.diff(np.r_[-1, last]).astype(np.int64),
+            "customer_id": customers,
+            "product_id": products,
+            "last_order_date": dates.view("datetime64[D]"),
+            "orders": orders,
         }
     )
 
 
-def sorted_rows(columns: list[np.ndarray]) -> list[np.ndarray]:
-    """The int64 ``columns`` (equal lengths) with their rows sorted by the first column, then
-    the second, ...: one ``np.sort`` of the packed rows when their ranges fit one int64 (every
-    scale so far), else ``np.lexsort``. The same arrays either way."""
+def last_of_groups(columns: list[np.ndarray], by: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """The rows of the int64 ``columns`` (equal lengths) sorted by the first column, then the
+    second, ...; for each group of rows equal in the first ``by`` columns, in that order, the
+    values of its last row (the greatest) and its number of rows.
+
+    One ``np.sort`` of the rows packed into one int64 when their ranges fit (every scale so
+    far; unpacked only at the groups' last rows), else ``np.lexsort``: the same result, several
+    times faster than a multi-key pandas groupby or sort of millions of order lines."""
     if len(columns[0]) == 0:
-        return [values.copy() for values in columns]
+        return [values[:0].copy() for values in columns], np.zeros(0, dtype=np.int64)
     packed = pack_columns(columns)
     if packed is None:
         order = np.lexsort(columns[::-1])
-        return [values[order] for values in columns]
+        ordered = [values[order] for values in columns]
+        changes = np.zeros(len(order) - 1, dtype=bool)
+        for values in ordered[:by]:
+            changes |= values[1:] != values[:-1]
+        last = np.flatnonzero(np.r_[changes, True])
+        return [values[last] for values in ordered], np.diff(np.r_[-1, last])
     key, lows, spans = packed
     key.sort()
-    return [unpack_column(key, lows, spans, index) for index in range(len(columns))]
+    inner = int(np.prod(spans[by:], dtype=object))  # Python ints: no overflow
+    group = key // inner if inner > 1 else key
+    last = np.flatnonzero(np.r_[group[1:] != group[:-1], True])
+    key = key[last]
+    return [unpack_column(key, lows, spans, i) for i in range(len(columns))], np.diff(
+        np.r_[-1, last]
+    )

@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from retail_ml.recommend.inputs import Catalog, as_day, locate
+from retail_ml.recommend.inputs import (
+    LOOKUP_SLOTS_PER_ID,
+    Catalog,
+    as_day,
+    last_of_groups,
+    locate,
+)
 from retail_ml.recommend.popularity import UNKNOWN as UNKNOWN_KEY
 from retail_ml.recommend.similarity import off_diagonal, top_per_row
 
@@ -45,22 +51,81 @@ def order_matrix(
     """Orders (sorted by customer, date, id) and the order × product 0/1 matrix."""
     columns = catalog.positions(lines["product_id"])
     known = columns >= 0
-    orders = (
-        lines.loc[known, ["customer_id", "order_id", "order_date"]]
-        .drop_duplicates("order_id")
-        .sort_values(["customer_id", "order_date", "order_id"], kind="mergesort")
-        .reset_index(drop=True)
-    )
-    order_ids = orders["order_id"].to_numpy(dtype=np.int64)
-    by_id = np.argsort(order_ids, kind="stable")
     line_orders = lines["order_id"].to_numpy(dtype=np.int64)[known]
-    rows = by_id[locate(order_ids[by_id], line_orders)[0]]  # every line's order is there
+    orders = _orders_by_packed_sort(lines, known)
+    rows = _row_of_order(orders["order_id"].to_numpy(dtype=np.int64), line_orders)
+    if rows is None:
+        # An order id with several customers or dates (never in the warehouse): the first
+        # line's, as the pandas reference keeps it.
+        orders = _orders_by_pandas(lines, known)
+        rows = _row_of_order(orders["order_id"].to_numpy(dtype=np.int64), line_orders)
     matrix = sparse.csr_matrix(
         (np.ones(len(rows)), (rows, columns[known])), shape=(len(orders), catalog.size)
     )
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
     return orders, matrix
+
+
+def _row_of_order(order_ids: np.ndarray, line_orders: np.ndarray) -> np.ndarray | None:
+    """The row of ``order_ids`` holding each of ``line_orders`` (all there); None when an id
+    is there twice. A lookup table over the id range when it is dense (one gather per line,
+    no sort of the orders), a hash lookup otherwise."""
+    n = len(order_ids)
+    if n == 0:
+        return np.zeros(len(line_orders), dtype=np.int64)
+    low, high = int(order_ids.min()), int(order_ids.max())
+    if high - low + 1 <= LOOKUP_SLOTS_PER_ID * n + 1_000_000:
+        table = np.full(high - low + 1, -1, dtype=np.int64)
+        table[order_ids - low] = np.arange(n, dtype=np.int64)
+        if np.count_nonzero(table >= 0) < n:
+            return None
+        return table[line_orders - low]
+    index = pd.Index(order_ids)
+    if not index.is_unique:
+        return None
+    return index.get_indexer(line_orders).astype(np.int64)
+
+
+def _orders_by_pandas(lines: pd.DataFrame, known: np.ndarray) -> pd.DataFrame:
+    """The orders of the ``known`` lines, each with its first line's customer and date, sorted
+    by customer, date (nulls last) and order id: the reference of :func:`order_matrix`."""
+    return (
+        lines.loc[known, ["customer_id", "order_id", "order_date"]]
+        .drop_duplicates("order_id")
+        .sort_values(["customer_id", "order_date", "order_id"], kind="mergesort")
+        .reset_index(drop=True)
+    )
+
+
+def _orders_by_packed_sort(lines: pd.DataFrame, known: np.ndarray) -> pd.DataFrame:
+    """The distinct (customer, date, order id) of the ``known`` lines sorted as
+    :func:`_orders_by_pandas` sorts them: one sort of packed keys with the dates as ranks
+    (nulls last), several times faster than drop_duplicates and a three-key sort of millions
+    of lines. Equal to the reference when every order has one customer and date (the caller
+    checks that the order ids are distinct)."""
+    dates = lines["order_date"].to_numpy()
+    if dates.dtype.kind != "M":  # e.g. Python dates: the reference types them
+        return _orders_by_pandas(lines, known)
+    dates = dates[known]
+    ranks, days = pd.factorize(dates, sort=True)
+    ranks = np.where(ranks < 0, len(days), ranks).astype(np.int64)  # NaT sorts last
+    (customers, date_ranks, order_ids), _ = last_of_groups(
+        [
+            lines["customer_id"].to_numpy(dtype=np.int64)[known],
+            ranks,
+            lines["order_id"].to_numpy(dtype=np.int64)[known],
+        ],
+        by=3,
+    )
+    order_days = np.append(np.asarray(days, dtype=dates.dtype), np.array(["NaT"], dates.dtype))
+    return pd.DataFrame(
+        {
+            "customer_id": customers,
+            "order_id": order_ids,
+            "order_date": order_days[date_ranks],
+        }
+    )
 
 
 def _conditional(
