@@ -66,9 +66,15 @@ def require_unique(frame: pd.DataFrame, columns: list[str], what: str) -> None:
     """Raise ``ValueError`` if two rows of ``frame`` share the values of ``columns``."""
     if len(frame) == 0:
         return
-    # Integer keys (ids) as one int64: hashing one column is several times faster than
-    # pandas' multi-column duplicated on millions of order lines.
+    # Integer keys (ids) as one int64, checked by sorting: several times faster than pandas'
+    # (multi-column) duplicated on millions of order lines. A stable sort (timsort) because
+    # lines come nearly in (order, product) order: 0.26 s for 8.5M keys, where hashing them
+    # takes 1.5 s; the rows are only located (by pandas) when there is a duplicate to name.
     key = integer_key(frame, columns)
+    if key is not None:
+        ordered = np.sort(key, kind="stable")
+        if not (ordered[1:] == ordered[:-1]).any():
+            return
     duplicated = (
         frame.duplicated(subset=columns, keep=False)
         if key is None
