@@ -108,8 +108,12 @@ def dense_scores(p, config) -> np.ndarray:
     return scores
 
 
+@pytest.mark.parametrize("mask_cells", [shortlist.MASK_CELLS, 0])  # 0: eligible pairs by sort
 @pytest.mark.parametrize("method", METHODS)
-def test_the_shortlists_top_k_equals_ranking_every_product_bit_for_bit(shop, method, monkeypatch):
+def test_the_shortlists_top_k_equals_ranking_every_product_bit_for_bit(
+    shop, method, mask_cells, monkeypatch
+):
+    monkeypatch.setattr(shortlist, "MASK_CELLS", mask_cells)
     cutoff = shop["windows"]["cutoff_date"].max()
     customers = shop["customers"][shop["customers"]["as_of_date"] == cutoff]
     catalog = build_catalog(shop["catalogue"][shop["catalogue"]["as_of_date"] == cutoff])
