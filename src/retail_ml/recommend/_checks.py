@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,36 +23,54 @@ def require_rows(frame: pd.DataFrame, what: str) -> None:
         raise ValueError(f"{what} is empty: at least one row is required")
 
 
-def pack_columns(columns: list[np.ndarray]) -> tuple[np.ndarray, list[int], list[int]] | None:
-    """The int64 ``columns`` (equal lengths, at least one value) as one int64 per row that
-    orders as the tuples do, with each column's ``lows`` and ``spans`` to unpack it
-    (:func:`unpack_column`); None when the spans multiply beyond int64.
+@dataclass(frozen=True)
+class PackedRows:
+    """Rows of int64 columns packed into one int64 each, the columns' offsets from their
+    minimum side by side in bit fields (the first column highest): the keys order as the rows
+    do, so one ``np.sort`` sorts rows by every column. Shifts and masks unpack them (a 64-bit
+    division per value would cost several times more)."""
+
+    key: np.ndarray
+    lows: list[int]
+    bits: list[int]  # per column
+
+    def shift(self, index: int) -> int:
+        """Bits below column ``index``'s field."""
+        return sum(self.bits[index + 1 :])
+
+    def column(self, index: int, key: np.ndarray) -> np.ndarray:
+        """Column ``index`` of the rows packed as ``key`` (e.g. some sorted keys)."""
+        field = (key >> self.shift(index)) & ((1 << self.bits[index]) - 1)
+        return field + self.lows[index]
+
+    def prefix(self, count: int, key: np.ndarray) -> np.ndarray:
+        """What identifies the first ``count`` columns of the rows packed as ``key``."""
+        return key >> self.shift(count - 1)
+
+
+def pack_columns(columns: list[np.ndarray]) -> PackedRows | None:
+    """The int64 ``columns`` (equal lengths, at least one value) as :class:`PackedRows`; None
+    when their ranges need more than 62 bits together.
 
     One key sorts several times faster than ``np.lexsort`` or a multi-key pandas groupby of the
     same columns (millions of order lines)."""
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    lows, spans, span_total = [], [], 1
+    lows, bits = [], []
     for values in columns:
         low, high = int(values.min()), int(values.max())
-        span = high - low + 1
-        span_total *= span
-        if span_total >= 2**62:
-            return None
-        key = key * span + (values - low)
         lows.append(low)
-        spans.append(span)
-    return key, lows, spans
-
-
-def unpack_column(key: np.ndarray, lows: list[int], spans: list[int], index: int) -> np.ndarray:
-    """Column ``index`` of :func:`pack_columns`' ``key`` (exact integer arithmetic)."""
-    inner = int(np.prod(spans[index + 1 :], dtype=object))  # Python ints: no overflow
-    return (key // inner) % spans[index] + lows[index]
+        bits.append((high - low).bit_length())
+    if sum(bits) > 62:
+        return None
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for values, low, width in zip(columns, lows, bits, strict=True):
+        key <<= width
+        key |= values - low
+    return PackedRows(key=key, lows=lows, bits=bits)
 
 
 def integer_key(frame: pd.DataFrame, columns: list[str]) -> np.ndarray | None:
     """One int64 per row that is equal exactly when the rows' ``columns`` are, when they are
-    non-null integers whose ranges multiply within int64; otherwise None."""
+    non-null integers whose ranges fit one int64 together; otherwise None."""
     arrays = []
     for column in columns:
         values = frame[column]
@@ -59,7 +78,7 @@ def integer_key(frame: pd.DataFrame, columns: list[str]) -> np.ndarray | None:
             return None
         arrays.append(values.to_numpy(dtype=np.int64))
     packed = pack_columns(arrays)
-    return None if packed is None else packed[0]
+    return None if packed is None else packed.key
 
 
 def require_unique(frame: pd.DataFrame, columns: list[str], what: str) -> None:

@@ -31,7 +31,6 @@ from retail_ml.recommend._checks import (
     require_columns,
     require_rows,
     require_unique,
-    unpack_column,
 )
 
 #: Columns read from the catalogue (int_product_catalogue_requested, one as-of date).
@@ -270,12 +269,10 @@ def last_of_groups(columns: list[np.ndarray], by: int) -> tuple[list[np.ndarray]
             changes |= values[1:] != values[:-1]
         last = np.flatnonzero(np.r_[changes, True])
         return [values[last] for values in ordered], np.diff(np.r_[-1, last])
-    key, lows, spans = packed
+    key = packed.key
     key.sort()
-    inner = int(np.prod(spans[by:], dtype=object))  # Python ints: no overflow
-    group = key // inner if inner > 1 else key
+    group = packed.prefix(by, key)
     last = np.flatnonzero(np.r_[group[1:] != group[:-1], True])
     key = key[last]
-    return [unpack_column(key, lows, spans, i) for i in range(len(columns))], np.diff(
-        np.r_[-1, last]
-    )
+    values = [packed.column(index, key) for index in range(len(columns))]
+    return values, np.diff(np.r_[-1, last])
