@@ -133,3 +133,31 @@ def test_statistics_of_another_day_are_refused(case):
         with pytest.raises(ValueError, match="rebuild ml_recommender_statistics"):
             stored_statistics(relation, case["catalog"], parameters,
                               np.datetime64(case["day"] + timedelta(days=1)))
+
+
+def test_stored_statistics_check_the_parameters_in_sql_as_the_frame_does(case):
+    """stored_statistics reads the rows without parameters_json (checked in SQL): still one
+    clear error for other parameters, mixed parameters or an empty table."""
+    parameters = {"method": "blend"}
+    learned = learn(case["population"], case["lines"], case["catalog"], as_of=case["day"],
+                    config=RecommenderConfig.from_mapping(parameters))
+    stored = statistics_table(learned, case["catalog"], parameters)  # noqa: F841 - read by DuckDB
+    day = np.datetime64(case["day"])
+    with duckdb.connect() as con:
+        relation = con.sql("select * from stored")
+        read = stored_statistics(relation, case["catalog"], parameters, day)
+        expected = statistics_from_frame(stored.to_pandas(), case["catalog"], parameters)
+        for name in ("basket", "next_order"):
+            got, want = getattr(read, name), getattr(expected, name)
+            assert all(np.array_equal(getattr(got, a), getattr(want, a))
+                       for a in ("data", "indices", "indptr"))
+        np.testing.assert_array_equal(read.share, expected.share)
+        np.testing.assert_array_equal(read.prior.scores, expected.prior.scores)
+        with pytest.raises(ValueError, match="other parameters"):
+            stored_statistics(relation, case["catalog"], {"method": "blend", "k": 5}, day)
+        mixed = con.sql("select * replace (case when statistic = 'share' then '{}' "
+                        "else parameters_json end as parameters_json) from stored")
+        with pytest.raises(ValueError, match="other parameters"):
+            stored_statistics(mixed, case["catalog"], parameters, day)
+        with pytest.raises(ValueError, match="empty"):
+            stored_statistics(relation.limit(0), case["catalog"], parameters, day)

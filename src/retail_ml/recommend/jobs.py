@@ -126,7 +126,15 @@ def stored_statistics(relation: duckdb.DuckDBPyRelation, catalog: Catalog,
                       parameters: Mapping[str, Any], as_of: np.datetime64) -> ShopStatistics:
     """ml_recommender_statistics for ``catalog`` and the served ``parameters``, learned on
     ``as_of``; one clear error when they were learned on another day."""
-    statistics = statistics_from_frame(warehouse_frame(relation), catalog, parameters)
+    # parameters_json is one ~400-character JSON repeated on every row (900k at large): its
+    # distinct values are checked in SQL; copying it to pandas cost ~1.5 s of the ~2 s read.
+    stored_parameters = [value for (value,) in
+                         relation.project("parameters_json").distinct().fetchall()]
+    columns = [f'"{name}"' for name in relation.columns if name != "parameters_json"]
+    statistics = statistics_from_frame(
+        warehouse_frame(relation.project(", ".join(columns))), catalog, parameters,
+        stored_parameters=stored_parameters,
+    )
     if statistics.as_of != as_day(as_of):
         raise ValueError(f"recommender statistics are of {statistics.as_of}, not of "
                          f"{as_day(as_of)}; rebuild ml_recommender_statistics")

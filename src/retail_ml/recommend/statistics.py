@@ -23,7 +23,7 @@ these are the served ones and that every product is in the catalogue, and fails 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -146,8 +146,18 @@ def _dense_back(rows: pd.DataFrame, catalog: Catalog, statistic: str,
 
 
 def statistics_from_frame(frame: pd.DataFrame, catalog: Catalog,
-                          parameters: Mapping[str, Any]) -> ShopStatistics:
+                          parameters: Mapping[str, Any], *,
+                          stored_parameters: Iterable[str | None] | None = None
+                          ) -> ShopStatistics:
     """:func:`statistics_table`'s rows back as :class:`ShopStatistics`, for ``catalog``.
+
+    Args:
+        frame: The rows.
+        catalog: The catalogue the statistics are read for.
+        parameters: The served parameters the rows must have been learned with.
+        stored_parameters: The distinct ``parameters_json`` of the rows, when ``frame`` was
+            read without that column (one long JSON repeated on every row: checked in SQL
+            rather than copied to Python, :func:`~retail_ml.recommend.jobs.stored_statistics`).
 
     Raises:
         ValueError: When the rows were learned with other parameters, on several dates, or
@@ -155,7 +165,9 @@ def statistics_from_frame(frame: pd.DataFrame, catalog: Catalog,
     """
     if frame.empty:
         raise ValueError("recommender statistics: the table is empty; run the daily build")
-    stored = set(frame["parameters_json"].unique())
+    stored = set(
+        frame["parameters_json"].unique() if stored_parameters is None else stored_parameters
+    )
     if stored != {parameters_key(parameters)}:
         raise ValueError("recommender statistics were learned with other parameters than the "
                          "served ones; rebuild ml_recommender_statistics")
