@@ -66,7 +66,11 @@ def warehouse_frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
         else column
         for column in table.columns
     ]
-    return pa.table(columns, names=table.column_names).to_pandas(date_as_object=False)
+    # split_blocks: one block per column, not the int64 columns copied into one 2-D block (the
+    # same frame; the 8.5M order lines of the large scale convert in about half the time).
+    return pa.table(columns, names=table.column_names).to_pandas(
+        date_as_object=False, split_blocks=True
+    )
 
 
 def as_day(value: date | str | pd.Timestamp | np.datetime64) -> np.datetime64:
