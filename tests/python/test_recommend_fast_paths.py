@@ -40,8 +40,9 @@ from retail_ml.recommend._checks import require_unique
 from retail_ml.recommend.evaluation import SERVED_METHOD
 from retail_ml.recommend.inputs import Catalog, locate, purchase_history
 from retail_ml.recommend.jobs import RECOMMENDATION_SCHEMA
+from retail_ml.recommend.ranking import offsets_in_runs
 from retail_ml.recommend.recommender import METHODS, chunks, prepare
-from retail_ml.recommend.signals import order_matrix
+from retail_ml.recommend.signals import _later_orders, order_matrix
 from test_recommend_evaluation import backtest_inputs, shop_lines
 
 
@@ -274,6 +275,18 @@ def test_order_matrix_by_packed_sort_equals_the_pandas_sort(case):
     for attribute in ("data", "indices", "indptr"):
         got, want = getattr(matrix, attribute), getattr(expected, attribute)
         assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 2000])
+def test_run_offsets_and_later_orders_equal_searchsorted_and_cumcount(n):
+    rng = np.random.default_rng(n)
+    ordered = np.sort(rng.integers(-5, 40, n))
+    expected_offsets = np.arange(n) - np.searchsorted(ordered, ordered)
+    assert np.array_equal(offsets_in_runs(ordered), expected_offsets)
+    for customers in (ordered, rng.integers(0, 40, n)):  # sorted (linear pass) and not (pandas)
+        series = pd.Series(customers)
+        expected = series.groupby(series, sort=False).cumcount(ascending=False).to_numpy()
+        assert np.array_equal(_later_orders(customers), expected)
 
 
 def test_inputs_cut_in_sql_give_the_recommendations_of_the_whole_tables(shop):

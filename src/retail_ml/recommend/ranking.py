@@ -45,8 +45,7 @@ def top_k_of_pairs(
         candidate &= scores >= floor[rows]
     finite = np.flatnonzero(candidate)
     order = finite[np.lexsort((columns[finite], -scores[finite], rows[finite]))]
-    ranked_rows = rows[order]
-    ranks = np.arange(len(order)) - np.searchsorted(ranked_rows, ranked_rows, side="left") + 1
+    ranks = offsets_in_runs(rows[order]) + 1
     best = ranks <= k
     kept = order[best]
     return RankedPairs(
@@ -56,3 +55,14 @@ def top_k_of_pairs(
         ranks=ranks[best].astype(np.int64),
         scores=scores[kept],
     )
+
+
+def offsets_in_runs(values: np.ndarray) -> np.ndarray:
+    """Each entry's position in its run of equal values (0 for the first) of a sorted array:
+    ``arange - searchsorted(values, values)`` in one linear pass instead of a binary search
+    per entry (millions of pairs per block of customers)."""
+    positions = np.arange(len(values))
+    if len(values) == 0:
+        return positions
+    starts = np.r_[True, values[1:] != values[:-1]]
+    return positions - np.maximum.accumulate(np.where(starts, positions, 0))

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
-from retail_ml.recommend.ranking import RankedPairs, top_k_of_pairs
+from retail_ml.recommend.ranking import RankedPairs, offsets_in_runs, top_k_of_pairs
 from retail_ml.recommend.similarity import canonical
 
 if TYPE_CHECKING:  # the recommender imports this module
@@ -271,7 +271,7 @@ def _kth_among(r: np.ndarray, scores: np.ndarray, n_rows: int, k: int) -> np.nda
     if width < k:
         return np.full(n_rows, -np.inf)
     dense = np.full((n_rows, width), -np.inf)
-    dense[r, np.arange(len(r)) - np.searchsorted(r, r)] = scores
+    dense[r, offsets_in_runs(r)] = scores
     return np.partition(dense, width - k, axis=1)[:, width - k]
 
 

@@ -186,7 +186,7 @@ def recent_orders(
     ``orders`` as in :func:`sequence_signals`)."""
     orders, matrix = orders or order_matrix(lines, catalog)
     customers = orders["customer_id"].to_numpy(dtype=np.int64)
-    recency = orders.groupby("customer_id", sort=False).cumcount(ascending=False).to_numpy()
+    recency = _later_orders(customers)
     rows, is_target = locate(target_ids, customers)
     result = []
     for back in range(count):
@@ -196,6 +196,19 @@ def recent_orders(
         )
         result.append((selector @ matrix).tocsr())
     return result
+
+
+def _later_orders(customers: np.ndarray) -> np.ndarray:
+    """Per order, how many later orders its customer has (0: their latest), for orders
+    sorted by customer (:func:`order_matrix`): the distance to the end of its customer's run,
+    what a pandas groupby cumcount (kept for unsorted orders) gives without hashing them."""
+    if len(customers) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if (customers[1:] < customers[:-1]).any():
+        series = pd.Series(customers)
+        return series.groupby(series, sort=False).cumcount(ascending=False).to_numpy()
+    last = np.flatnonzero(np.r_[customers[1:] != customers[:-1], True])
+    return np.repeat(last, np.diff(np.r_[-1, last])) - np.arange(len(customers))
 
 
 @dataclass(frozen=True)
