@@ -289,6 +289,21 @@ def test_run_offsets_and_later_orders_equal_searchsorted_and_cumcount(n):
         assert np.array_equal(_later_orders(customers), expected)
 
 
+@pytest.mark.parametrize("window_days", [1, 30, 90, 10_000])
+def test_popularity_from_the_windows_lines_equals_it_from_the_whole_history(shop, window_days):
+    cutoff = shop["windows"]["cutoff_date"].max()
+    customers = shop["customers"][shop["customers"]["as_of_date"] == cutoff]
+    catalog = build_catalog(shop["catalogue"][shop["catalogue"]["as_of_date"] == cutoff])
+    lines = order_lines_as_of(shop["lines"], cutoff)
+    config = RecommenderConfig(popularity_window_days=window_days)
+    fast = learn(customers, lines, catalog, as_of=cutoff, config=config)
+    full = learn(customers, lines, catalog, as_of=cutoff, config=config,
+                 history=purchase_history(lines))
+    for name in ("scores", "levels", "fallback_scores", "fallback_levels"):
+        assert np.array_equal(getattr(fast.prior, name), getattr(full.prior, name))
+    pd.testing.assert_frame_equal(fast.prior.segments, full.prior.segments)
+
+
 def test_inputs_cut_in_sql_give_the_recommendations_of_the_whole_tables(shop):
     """Lines known later or retracted by then, other days' catalogue and other methods'
     metrics are left in DuckDB, and the shop-wide statistics go through their table

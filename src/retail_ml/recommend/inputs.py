@@ -254,6 +254,15 @@ def purchase_history(lines: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def recent_purchases(lines: pd.DataFrame, since: np.datetime64) -> pd.DataFrame:
+    """Who bought what after ``since``: the rows of :func:`purchase_history` with a
+    ``last_order_date`` after it (``customer_id``, ``product_id``, ``last_order_date``; not
+    ``orders``, which would count the window's orders only), from those lines alone."""
+    dates = lines["order_date"].to_numpy(dtype="datetime64[D]")
+    history = purchase_history(lines.loc[dates > since])
+    return history[["customer_id", "product_id", "last_order_date"]]
+
+
 def last_of_groups(columns: list[np.ndarray], by: int) -> tuple[list[np.ndarray], np.ndarray]:
     """The rows of the int64 ``columns`` (equal lengths) sorted by the first column, then the
     second, ...; for each group of rows equal in the first ``by`` columns, in that order, the

@@ -46,6 +46,7 @@ from retail_ml.recommend.inputs import (
     locate,
     order_lines_as_of,
     purchase_history,
+    recent_purchases,
 )
 from retail_ml.recommend.popularity import POPULARITY_LEVELS, Popularity, popularity
 from retail_ml.recommend.shortlist import TopK, block_top_k, leaders
@@ -259,10 +260,17 @@ def learn(
     require_rows(customers, "customers")
     require_unique(customers, ["customer_id"], "customers")
     day = as_day(as_of)
-    history = purchase_history(lines) if history is None else history
     window_start = day - np.timedelta64(config.popularity_window_days, "D")
+    if history is None and config.method != "copurchase":
+        # Only the popularity reads the history then, and only who bought what in its window:
+        # the window's lines give those (customer, product) rows (a pair's last order is in
+        # the window exactly when one of its lines is), from a fraction of the lines.
+        recent = recent_purchases(lines, window_start)
+    else:
+        history = purchase_history(lines) if history is None else history
+        recent = history[history["last_order_date"] > window_start]
     prior = popularity(
-        history[history["last_order_date"] > window_start],
+        recent,
         customers,
         catalog,
         level=config.popularity_level,
