@@ -477,10 +477,11 @@ def recommendations_of(prepared: Prepared, *, as_of: date) -> pd.DataFrame:
         return empty_output()
     config = prepared.config
     lead = leaders(prepared)
+    texts = ReasonTexts.of(prepared)
     frames = []
     for rows in chunks(prepared):
         (top,) = block_top_k(prepared, rows, [config], lead)
-        frames.append(_ranked_with_reasons(prepared, rows, top))
+        frames.append(_ranked_with_reasons(prepared, rows, top, texts))
     result = pd.concat(frames, ignore_index=True)
     result["as_of_date"] = pd.Timestamp(as_day(as_of)).date()
     return result[list(OUTPUT_COLUMNS)]
@@ -528,16 +529,38 @@ def _history_matrix(
     return matrix
 
 
-def _ranked_with_reasons(prepared: Prepared, rows: slice, top: TopK) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ReasonTexts:
+    """The texts of the reasons, made once for all blocks of customers (not per block)."""
+
+    popular: np.ndarray  # segments × levels (Popularity.reason_texts)
+    bought_with: np.ndarray  # per product
+    category: np.ndarray  # per category
+
+    @classmethod
+    def of(cls, prepared: Prepared) -> ReasonTexts:
+        return cls(
+            popular=prepared.prior.reason_texts(),
+            bought_with=np.array(
+                [f"bought with {name}" for name in prepared.catalog.product_names], dtype=object
+            ),
+            category=np.array(
+                [f"popular in {name}" for name in prepared.category_names], dtype=object
+            ),
+        )
+
+
+def _ranked_with_reasons(
+    prepared: Prepared, rows: slice, top: TopK, texts: ReasonTexts | None = None
+) -> pd.DataFrame:
     """The top k of one block of customers with the main reason of each recommendation."""
     p, config = prepared, prepared.config
+    texts = texts or ReasonTexts.of(p)
     customer_ids = p.target_ids[rows]
     segments = p.segments[rows]
     r, c, values = top.rows, top.columns, top.values
-    popular_texts = p.prior.reason_texts()[segments[r], p.prior.levels[segments[r], c]]
-    bought_with = np.array(
-        [f"bought with {name}" for name in p.catalog.product_names], dtype=object
-    )
+    popular_texts = texts.popular[segments[r], p.prior.levels[segments[r], c]]
+    bought_with = texts.bought_with
     if config.method == "popularity":
         reasons = popular_texts
     elif config.method == "buy_again":
@@ -559,10 +582,8 @@ def _ranked_with_reasons(prepared: Prepared, rows: slice, top: TopK) -> pd.DataF
         )
         sources = _top_sources(p.recent[rows], r, c, p.sequence)
         # A customer with history sees their favourite category; a new one their country's.
-        country_texts = p.prior.reason_texts()[segments[r], 1]
-        category_texts = np.array(
-            [f"popular in {name}" for name in p.category_names], dtype=object
-        )[p.category_codes[c]]
+        country_texts = texts.popular[segments[r], 1]
+        category_texts = texts.category[p.category_codes[c]]
         reasons = np.where(p.has_history[rows][r], category_texts, country_texts)
         reasons = np.where((repeat > category) & (repeat >= sequence), BUY_AGAIN, reasons)
         by_sequence = (sources >= 0) & (sequence > category) & (sequence > repeat)
