@@ -40,8 +40,10 @@ class PackedRows:
 
     def column(self, index: int, key: np.ndarray) -> np.ndarray:
         """Column ``index`` of the rows packed as ``key`` (e.g. some sorted keys)."""
-        field = (key >> self.shift(index)) & ((1 << self.bits[index]) - 1)
-        return field + self.lows[index]
+        field = key >> self.shift(index)  # in place from here: no more temporary arrays
+        field &= (1 << self.bits[index]) - 1
+        field += self.lows[index]
+        return field
 
     def prefix(self, count: int, key: np.ndarray) -> np.ndarray:
         """What identifies the first ``count`` columns of the rows packed as ``key``."""
@@ -61,10 +63,13 @@ def pack_columns(columns: list[np.ndarray]) -> PackedRows | None:
         bits.append((high - low).bit_length())
     if sum(bits) > 62:
         return None
+    # Two arrays in all, filled in place: fresh arrays of millions of rows cost page faults.
     key = np.zeros(len(columns[0]), dtype=np.int64)
+    offset = np.empty_like(key)
     for values, low, width in zip(columns, lows, bits, strict=True):
         key <<= width
-        key |= values - low
+        np.subtract(values, low, out=offset)
+        key |= offset
     return PackedRows(key=key, lows=lows, bits=bits)
 
 
