@@ -127,7 +127,7 @@ def stored_statistics(relation: duckdb.DuckDBPyRelation, catalog: Catalog,
     """ml_recommender_statistics for ``catalog`` and the served ``parameters``, learned on
     ``as_of``; one clear error when they were learned on another day."""
     # parameters_json is one ~400-character JSON repeated on every row (900k at large): its
-    # distinct values are checked in SQL; copying it to pandas cost ~1.5 s of the ~2 s read.
+    # distinct values are checked in SQL, the rows read without it (0.65 -> 0.18 s at large).
     stored_parameters = [value for (value,) in
                          relation.project("parameters_json").distinct().fetchall()]
     columns = [f'"{name}"' for name in relation.columns if name != "parameters_json"]
