@@ -14,7 +14,7 @@ green build by `make build` and `make daily`, records:
   - `checked_through`: the landing clock of the last green daily run (every row landed before
     it was in a build whose tests passed), kept while a later run is not green; the next daily
     run's grain tests of incremental tables check only what changed since (docs:
-    incremental_tests). None after `make build` and a full refresh's first run without a clock.
+    incremental_tests). None until a daily run is green on this landing zone and PII key.
 """
 
 from __future__ import annotations
