@@ -14,16 +14,10 @@
 
 {%- set order_lines = ref('int_order_lines_netted') %}
 {%- if is_incremental() %}
-    {%- set since = usable_since_last_run(['start_date']) %}
-    {%- set order_lines -%}
-        (
-            select * from {{ ref('int_order_lines_netted') }}
-            where customer_id in (
-                select customer_id from {{ ref('int_order_lines_netted') }}
-                where known_at >= {{ since }} or cancellation_known_at >= {{ since }}
-            )
-        ) as changed_order_lines
-    {%- endset %}
+    {%- set order_lines = rows_of_changed_keys(
+        ref('int_order_lines_netted'), 'customer_id', ['known_at', 'cancellation_known_at'],
+        since=usable_since_last_run(['start_date']), alias='changed_order_lines'
+    ) %}
 {%- endif %}
 
 {{ customer_presence_intervals(

@@ -15,16 +15,10 @@
 
 {%- set order_lines = ref('int_order_lines_netted') %}
 {%- if is_incremental() %}
-    {%- set since = usable_since_last_run(['known_date', 'retracted_date']) %}
-    {%- set order_lines -%}
-        (
-            select * from {{ ref('int_order_lines_netted') }}
-            where order_id in (
-                select order_id from {{ ref('int_order_lines_netted') }}
-                where known_at >= {{ since }} or cancellation_known_at >= {{ since }}
-            )
-        ) as changed_order_lines
-    {%- endset %}
+    {%- set order_lines = rows_of_changed_keys(
+        ref('int_order_lines_netted'), 'order_id', ['known_at', 'cancellation_known_at'],
+        since=usable_since_last_run(['known_date', 'retracted_date']), alias='changed_order_lines'
+    ) %}
 {%- endif %}
 
 {{ recommender_order_lines(
