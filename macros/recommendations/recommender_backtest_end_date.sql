@@ -9,3 +9,9 @@
     {%- set landed_by = pit_add_days(latest_date, 1 - var('purchase_label_lateness_days')) -%}
     {{ pit_add_days('cast(' ~ dbt.date_trunc('month', landed_by) ~ ' as date)', -1) }}
 {%- endmacro %}
+
+{#- The newest backtest window's cutoff on a latest complete day: `recommender_evaluation_days`
+    before its end (moves once a month). -#}
+{% macro recommender_evaluation_cutoff(latest_date) -%}
+    {{ pit_add_days(recommender_backtest_end_date(latest_date), -var('recommender_evaluation_days')) }}
+{%- endmacro %}

@@ -3,26 +3,17 @@
 -- the rows of int_customer_features_requested (running sums over the requested dates). Fails
 -- with the rows that differ, from either side.
 -- depends_on: {{ ref('int_feature_dates_requested') }}
+-- depends_on: {{ ref('stg_shop__orders') }}
 {%- set requested_dates = [] %}
 {#- Only when the dates table exists: in a build it always does (this test runs after it); a
     compile against an empty warehouse (the SQL linter's dbt templater) renders the null date. #}
 {%- if execute and load_relation(ref('int_feature_dates_requested')) is not none %}
-    {#- The dates every run writes (docs: incremental_feature_dates): the serving day and the
-        other requested dates that are not training cutoffs (the recommender's evaluation cutoff,
-        written when its windows move; extra dates). An incremental run keeps the training cutoffs
-        it holds, so they are checked on a full refresh (the earliest and the latest), as is
-        every date by the daily runs' equivalence test. Every date costs the view a pass over
-        the events (about 4 s at large): the strategies do not depend on the date, only on
-        what is known by it. #}
-    {%- set result = run_query(
-        'select cast(as_of_date as varchar) from ' ~ ref('int_feature_dates_requested')
-        ~ ' where not is_training_cutoff'
-        ~ (' or as_of_date = (select min(as_of_date) from ' ~ ref('int_feature_dates_requested') ~ ' where is_training_cutoff)'
-           ~ ' or as_of_date = (select max(as_of_date) from ' ~ ref('int_feature_dates_requested') ~ ' where is_training_cutoff)'
-           if flags.FULL_REFRESH else '')
-        ~ ' order by as_of_date'
-    ) %}
-    {%- set requested_dates = result.columns[0].values() %}
+    {#- The dates a run writes (docs: incremental_feature_dates; macro equality_check_dates):
+        an incremental run keeps the training cutoffs it holds, so they are checked on a full
+        refresh (the earliest and the latest), as is every date by the daily runs' equivalence
+        test. Every date costs the view a pass over the events (about 4 s at large): the
+        strategies do not depend on the date, only on what is known by it. #}
+    {%- set requested_dates = equality_check_dates(ref('int_feature_dates_requested')) %}
 {%- endif %}
 {%- set checked_dates %}
 {%- for requested_date in requested_dates -%}

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -455,6 +455,40 @@ def test_a_green_daily_run_records_its_landing_clock_and_the_next_tests_what_cha
     compiled = list((sequence.work / "target" / "compiled").rglob(
         "unique_base_shop__web_sessions_*raw_row_id.sql"))
     assert len(compiled) == 1 and "changed_keys" in compiled[0].read_text()
+
+
+def test_a_daily_run_compares_the_strategies_on_the_dates_it_wrote(sequence, tmp_path):
+    """assert_feat_customer_daily_equals_requested_features after a green daily run leaves out
+    the recommender's evaluation cutoff that run held (its rows were kept), and compares it
+    again when the last green run's clock is from before the cutoff moved (it was written)."""
+    since = (warehouse_state.read_state(sequence.db_path) or {})["checked_through"]
+    with duckdb.connect(str(sequence.db_path), read_only=True) as con:
+        serving, cutoff = con.execute(
+            "select max(as_of_date) filter (is_latest),"
+            " max(as_of_date) filter (is_recommender_evaluation)"
+            " from int_feature_dates_requested").fetchone()
+    db = tmp_path / "wh" / "warehouse.duckdb"
+    db.parent.mkdir()
+    shutil.copyfile(sequence.db_path, db)
+
+    def compared_dates(checked_through: str) -> set[str]:
+        os.environ["RETAIL_ML_CHECKED_THROUGH"] = checked_through
+        try:
+            run = run_dbt(["test", "--select",
+                           "assert_feat_customer_daily_equals_requested_features"],
+                          raw_dir=sequence.raw_dir, db_path=db, work_dir=tmp_path / "dbt")
+        finally:
+            os.environ.pop("RETAIL_ML_CHECKED_THROUGH")
+        assert [r["status"] for r in run.results] == ["pass"], run.output[-3000:]
+        (compiled,) = (tmp_path / "dbt" / "target" / "compiled").rglob(
+            "assert_feat_customer_daily_equals_requested_features.sql")
+        return set(re.findall(r"cast\('(\d{4}-\d{2}-\d{2})' as date\)", compiled.read_text()))
+
+    assert compared_dates(since) == {serving.isoformat()}
+    # A month and a half earlier, the newest backtest window ended a month before: the cutoff
+    # this run holds was written after that clock.
+    earlier = (datetime.fromisoformat(since) - timedelta(days=45)).strftime("%Y-%m-%d %H:%M:%S")
+    assert compared_dates(earlier) == {serving.isoformat(), cutoff.isoformat()}
 
 
 def test_scoped_grain_tests_fail_on_a_changed_key_group_and_skip_the_checked_rows(

@@ -5,10 +5,7 @@
 -- window's: `recommender_evaluation_days` before the macro recommender_backtest_end_date) and
 -- any dates in the var `feature_extra_dates`. Every other date stays answerable through
 -- feat_customer_daily.
-{%- set evaluation_days = var('recommender_evaluation_days') %}
-{#- The newest recommender backtest window's cutoff (moves once a month). #}
-{%- set evaluation_cutoff = pit_add_days(
-    recommender_backtest_end_date('bounds.last_date'), -evaluation_days) %}
+{%- set evaluation_cutoff = recommender_evaluation_cutoff('bounds.last_date') %}
 {%- set extra_dates = var('feature_extra_dates', []) %}
 
 with

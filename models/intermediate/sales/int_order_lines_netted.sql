@@ -12,11 +12,7 @@
 {%- set orders = ref('stg_shop__orders') %}
 {%- if is_incremental() %}
     {%- set since = usable_since_last_run(['known_at', 'cancellation_known_at']) %}
-    {%- set changed_orders -%}
-        select order_id from {{ ref('stg_shop__orders') }} where last_known_at >= {{ since }}
-        union
-        select order_id from {{ ref('stg_shop__order_items') }} where known_at >= {{ since }}
-    {%- endset %}
+    {%- set changed_orders = orders_changed_since(orders, order_items, since) %}
     {%- set order_items -%}
         (select * from {{ ref('stg_shop__order_items') }} where order_id in ({{ changed_orders }})) as changed_items
     {%- endset %}

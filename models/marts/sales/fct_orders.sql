@@ -1,13 +1,37 @@
 -- One row per non-cancelled order: its customer, channel, units and order value in EUR (the
 -- net sales of its lines before any refund). What order counts and average order value read.
+-- Incremental (docs: incremental_orders): a run rewrites the orders with a version or a line
+-- that became usable since the newest known_at the table holds, and deletes the orders
+-- cancelled since (post-hook).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+    post_hook="{{ delete_cancelled_orders(ref('stg_shop__orders')) }}"
+) }}
+
+{%- set orders = ref('stg_shop__orders') %}
+{%- set order_lines = ref('int_order_lines_netted') %}
+{%- if is_incremental() %}
+    {%- set since = usable_since_last_run(['known_at']) %}
+    {%- set changed_orders = orders_changed_since(orders, order_lines, since) %}
+    {%- set orders -%}
+        (select * from {{ ref('stg_shop__orders') }} where order_id in ({{ changed_orders }})) as changed_orders
+    {%- endset %}
+    {%- set order_lines -%}
+        (select * from {{ ref('int_order_lines_netted') }} where order_id in ({{ changed_orders }})) as changed_lines
+    {%- endset %}
+{%- endif %}
+
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ orders }}
 ),
 
 order_lines as (
-    select * from {{ ref('int_order_lines_netted') }}
+    select * from {{ order_lines }}
 ),
 
 order_totals as (
@@ -15,7 +39,8 @@ order_totals as (
         order_id,
         count(*) as line_count,
         sum(quantity) as units,
-        sum(net_sales_eur) as order_value_eur
+        sum(net_sales_eur) as order_value_eur,
+        max(known_at) as lines_known_at
     from order_lines
     group by order_id
 ),
@@ -31,7 +56,10 @@ final as (
         cast(coalesce(order_totals.units, 0) as integer) as units,
         {{ to_money('coalesce(order_totals.order_value_eur, 0)') }} as order_value_eur,
         cast(orders.ordered_at as date) as order_date,
-        orders.ordered_at
+        orders.ordered_at,
+        -- The row's values are known once its latest version and every line are.
+        greatest(orders.last_known_at, coalesce(order_totals.lines_known_at, orders.last_known_at))
+            as known_at
     from orders
     left join order_totals
         on orders.order_id = order_totals.order_id
