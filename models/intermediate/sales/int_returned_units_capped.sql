@@ -3,7 +3,35 @@
 -- quantity bought, in the order they became known. The one return-capping rule of every entity.
 -- A return counts against its purchase only while the purchase counts: until the order's
 -- cancellation is known (retracted_date), never by the order's current status.
+-- Incremental (docs: incremental_orders): a run recomputes the returns of the orders with a
+-- version, a line or a return usable since the newest known or retracted date the table holds
+-- (a return's row depends on its order's lines and returns only).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail'
+) }}
+
+{%- set order_lines = ref('int_order_lines_netted') %}
+{%- set refunds = ref('int_refunds_converted') %}
+{%- set orders = ref('stg_shop__orders') %}
+{%- if is_incremental() %}
+    {%- set since = usable_since_last_run(['known_date', 'retracted_date']) %}
+    {%- set changed_orders -%}
+        {{ orders_changed_since(orders, order_lines, since) }}
+        union
+        select order_id from {{ refunds }} where known_at >= {{ since }}
+    {%- endset %}
+    {%- set order_lines -%}
+        (select * from {{ ref('int_order_lines_netted') }} where order_id in ({{ changed_orders }})) as changed_lines
+    {%- endset %}
+    {%- set refunds -%}
+        (select * from {{ ref('int_refunds_converted') }} where order_id in ({{ changed_orders }})) as changed_refunds
+    {%- endset %}
+{%- endif %}
+
 {{ returned_units_capped(
-    order_lines=ref('int_order_lines_netted'),
-    refunds=ref('int_refunds_converted')
+    order_lines=order_lines,
+    refunds=refunds
 ) }}
