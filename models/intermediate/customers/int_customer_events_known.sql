@@ -12,9 +12,7 @@
 -- holds (the rows of one customer and event date depend on that day's inputs only).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['customer_id', 'event_date'],
-    on_schema_change='fail'
+    unique_key=['customer_id', 'event_date']
 ) }}
 
 {%- set inputs = {

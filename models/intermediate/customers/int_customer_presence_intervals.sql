@@ -7,9 +7,7 @@
 -- is a known date).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='customer_id',
-    on_schema_change='fail'
+    unique_key='customer_id'
 ) }}
 
 {%- set order_lines = ref('int_order_lines_netted') %}

@@ -10,9 +10,7 @@
 -- sqlfluff:indentation:template_blocks_indent:true
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['product_id', 'event_date'],
-    on_schema_change='fail'
+    unique_key=['product_id', 'event_date']
 ) }}
 {%- set plan = feature_spec('product') %}
 {%- set inputs = {

@@ -9,7 +9,6 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook="{{ pit_delete_open_intervals() }}"
 ) }}
 

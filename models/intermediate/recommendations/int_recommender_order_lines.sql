@@ -8,9 +8,7 @@
 -- that became usable or cancelled since the newest known or retracted date the table holds.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='order_id',
-    on_schema_change='fail'
+    unique_key='order_id'
 ) }}
 
 {%- set order_lines = ref('int_order_lines_netted') %}

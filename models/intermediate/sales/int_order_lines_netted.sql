@@ -3,9 +3,7 @@
 -- version or a line that became usable since the newest known time the table holds.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='order_id',
-    on_schema_change='fail'
+    unique_key='order_id'
 ) }}
 
 {%- set order_items = ref('stg_shop__order_items') %}

@@ -8,9 +8,7 @@
 -- (a return's row depends on its order's lines and returns only).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='order_id',
-    on_schema_change='fail'
+    unique_key='order_id'
 ) }}
 
 {%- set order_lines = ref('int_order_lines_netted') %}

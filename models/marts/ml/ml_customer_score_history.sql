@@ -7,7 +7,6 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
         full_refresh=false
     )
 }}

@@ -7,9 +7,7 @@
 -- the days on or after the last landed day of the previous run; equal to a full rebuild.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='as_of_date',
-    on_schema_change='fail',
     post_hook="{{ pit_delete_unrequested_dates(ref('int_feature_dates_spined')) }}"
 ) }}
 

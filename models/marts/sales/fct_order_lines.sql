@@ -6,9 +6,7 @@
 -- cancelled since (post-hook).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='order_id',
-    on_schema_change='fail',
     post_hook="{{ delete_cancelled_orders(ref('int_order_lines_netted')) }}"
 ) }}
 

@@ -5,9 +5,7 @@
 -- cancelled since (post-hook).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='order_id',
-    on_schema_change='fail',
     post_hook="{{ delete_cancelled_orders(ref('stg_shop__orders')) }}"
 ) }}
 

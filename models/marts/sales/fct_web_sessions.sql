@@ -4,9 +4,7 @@
 -- or changed (its first landed copy stays staged, its customer stays staged).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='session_id',
-    on_schema_change='fail'
+    unique_key='session_id'
 ) }}
 
 with

@@ -7,9 +7,7 @@
 -- previous one's valid_to).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='order_id',
-    on_schema_change='fail'
+    unique_key='order_id'
 ) }}
 
 {%- set versions = ref('base_shop__orders') %}

@@ -8,9 +8,7 @@
 -- since the newest one the table holds, all of their versions.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='order_id',
-    on_schema_change='fail'
+    unique_key='order_id'
 ) }}
 
 {%- set versions = ref('base_shop__orders') %}
