@@ -36,6 +36,7 @@ from retail_ml.recommend.inputs import (
     Catalog,
     as_day,
     build_catalog,
+    known_order_lines,
     order_lines_as_of,
     rows_as_of,
     single_day,
@@ -77,18 +78,30 @@ def serving_frames(relations: StatisticsRelations) -> dict[str, pd.DataFrame]:
     applies the same rules again (:func:`~retail_ml.recommend.inputs.order_lines_as_of`,
     :func:`~retail_ml.recommend.inputs.rows_as_of`), so the result is the one of the whole
     tables: only the copying is saved."""
-    columns = ", ".join([*CUSTOMER_COLUMNS, "as_of_date"])
-    serving = warehouse_frame(relations.serving.project(columns))
-    require_rows(serving, "serving")
-    as_of = pd.Timestamp(single_day(serving, "as_of_date", "serving")).date()
-    day = f"date '{as_of.isoformat()}'"
+    frames = _closed_day_frames(relations)
+    day = f"date '{pd.Timestamp(frames['as_of']).date().isoformat()}'"
     return {
-        "serving": serving,
+        "serving": frames["serving"],
         "lines": warehouse_frame(
             relations.lines.filter(
                 f"known_date <= {day} and (retracted_date is null or retracted_date > {day})"
             ).project(", ".join(ORDER_LINE_COLUMNS))
         ),
+        "catalogue": frames["catalogue"],
+        "metrics": frames["metrics"],
+    }
+
+
+def _closed_day_frames(relations: StatisticsRelations) -> dict[str, Any]:
+    """:func:`serving_frames` but the order lines, and the serving day (``as_of``)."""
+    columns = ", ".join([*CUSTOMER_COLUMNS, "as_of_date"])
+    serving = warehouse_frame(relations.serving.project(columns))
+    require_rows(serving, "serving")
+    as_of = single_day(serving, "as_of_date", "serving")
+    day = f"date '{pd.Timestamp(as_of).date().isoformat()}'"
+    return {
+        "as_of": as_of,
+        "serving": serving,
         "catalogue": warehouse_frame(
             relations.catalogue.filter(f"as_of_date = {day}").project(
                 ", ".join([*CATALOGUE_COLUMNS, "as_of_date"])
@@ -108,13 +121,15 @@ def statistics_from_warehouse(relations: StatisticsRelations) -> pa.Table:
     """ml_recommender_statistics: the served method's shop-wide statistics
     (:func:`~retail_ml.recommend.recommender.learn`) as of the serving day, with its tuned
     parameters, as rows (:func:`~retail_ml.recommend.statistics.statistics_table`)."""
-    frames = serving_frames(relations)
-    as_of = single_day(frames["serving"], "as_of_date", "serving")
+    # The lines as order_lines_as_of(serving_frames(...)["lines"]) gives them, cut and typed
+    # on the way out of DuckDB (known_order_lines).
+    frames = _closed_day_frames(relations)
+    as_of = frames["as_of"]
     parameters = served_parameters(frames["metrics"])
     catalog = build_catalog(rows_as_of(frames["catalogue"], as_of, "catalogue"))
     statistics = learn(
         frames["serving"],
-        order_lines_as_of(frames["lines"], as_of),
+        known_order_lines(relations.lines, as_of),
         catalog,
         as_of=as_of,
         config=RecommenderConfig.from_mapping(parameters),
@@ -147,14 +162,14 @@ def recommendations_from_warehouse(relations: ServingRelations) -> pd.DataFrame:
     equal to :func:`recommend_for_serving` on them, which learns them again)."""
     if relations.statistics is None:
         raise ValueError("the closed day's recommendations need ml_recommender_statistics")
-    frames = serving_frames(relations)
-    as_of = single_day(frames["serving"], "as_of_date", "serving")
+    frames = _closed_day_frames(relations)
+    as_of = frames["as_of"]
     parameters = served_parameters(frames["metrics"])
     catalog = build_catalog(rows_as_of(frames["catalogue"], as_of, "catalogue"))
     return recommend_with_statistics(
         stored_statistics(relations.statistics, catalog, parameters, as_of),
         frames["serving"][list(CUSTOMER_COLUMNS)],
-        order_lines_as_of(frames["lines"], as_of),
+        known_order_lines(relations.lines, as_of),
         catalog,
         as_of=as_of,
         config=RecommenderConfig.from_mapping(parameters),
