@@ -5,7 +5,8 @@ compared, bit for bit, with the computation it replaces (kept here as the refere
 top k of each customer's shortlist with the ranking of every product's dense score, the
 floor-bounded pair ranking with a full sort, the lookup-table ``locate`` with a binary search,
 the integer-key uniqueness check with pandas', the packed-key purchase history and order
-matrix with pandas' groupby and sort, the inputs cut in SQL with the whole tables.
+matrix with pandas' groupby and sort, the latest orders by scatter-max with the order matrix's,
+the inputs cut in SQL (and the order lines typed from Arrow) with the whole tables.
 """
 
 from __future__ import annotations
@@ -38,11 +39,22 @@ from retail_ml.recommend import (
 )
 from retail_ml.recommend._checks import require_unique
 from retail_ml.recommend.evaluation import SERVED_METHOD
-from retail_ml.recommend.inputs import Catalog, locate, purchase_history
+from retail_ml.recommend.inputs import (
+    Catalog,
+    known_order_lines,
+    locate,
+    purchase_history,
+    warehouse_frame,
+)
 from retail_ml.recommend.jobs import RECOMMENDATION_SCHEMA
 from retail_ml.recommend.ranking import offsets_in_runs
 from retail_ml.recommend.recommender import METHODS, chunks, prepare
-from retail_ml.recommend.signals import _later_orders, order_matrix
+from retail_ml.recommend.signals import (
+    _later_orders,
+    _recent_orders_by_lines,
+    order_matrix,
+    recent_orders,
+)
 from test_recommend_evaluation import backtest_inputs, shop_lines
 
 
@@ -275,6 +287,116 @@ def test_order_matrix_by_packed_sort_equals_the_pandas_sort(case):
     for attribute in ("data", "indices", "indptr"):
         got, want = getattr(matrix, attribute), getattr(expected, attribute)
         assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["plain", "empty", "null_dates", "all_null_dates", "same_day_orders", "spread_ids",
+     "inconsistent_orders", "inconsistent_dates", "targets_subset"],
+)
+def test_recent_orders_by_scatter_max_equal_the_order_matrix(case):
+    """The latest orders found without the order matrix (the served lists) are the order
+    matrix's, matrix for matrix; the cases it does not handle go the order matrix's way."""
+    rng = np.random.default_rng(13)
+    n_orders, n = 700, 3000
+    order_of_line = rng.integers(0, n_orders, n)
+    customer_of_order = rng.integers(0, 80, n_orders)
+    # Few days: many customers have several orders on their latest day (ties by order id).
+    days = 3 if case == "same_day_orders" else 200
+    day_of_order = rng.integers(0, days, n_orders)
+    lines = pd.DataFrame(
+        {
+            "customer_id": customer_of_order[order_of_line],
+            "order_id": order_of_line * (2**40 if case == "spread_ids" else 3) + 5,
+            "product_id": rng.integers(0, 60, n),
+            "order_date": (
+                np.datetime64("2025-01-01") + day_of_order[order_of_line].astype("timedelta64[D]")
+            ).astype("datetime64[s]"),
+        }
+    ).drop_duplicates(["order_id", "product_id"], ignore_index=True)
+    if case == "empty":
+        lines = lines.iloc[:0]
+    if case == "null_dates":  # a null date sorts last: such an order is its customer's latest
+        lines.loc[np.isin(lines["order_id"], lines["order_id"].iloc[::7]), "order_date"] = pd.NaT
+    if case == "all_null_dates":
+        lines["order_date"] = pd.NaT
+    if case == "inconsistent_orders":
+        lines.loc[::50, "customer_id"] += 1
+    if case == "inconsistent_dates":
+        lines.loc[::50, "order_date"] += pd.Timedelta(days=1)
+    catalog = build_catalog(
+        pd.DataFrame(
+            {
+                "product_id": np.arange(0, 60, 2),  # half the products: unknown lines dropped
+                "product_name": "p",
+                "category": "c",
+                "is_repurchase_typical": False,
+                "is_launched": True,
+                "launched_date": pd.NaT,
+            }
+        )
+    )
+    # Targets with and without lines, one unknown, in id order as prepare_targets passes them.
+    target_ids = np.arange(-1, 85, 2 if case == "targets_subset" else 1, dtype=np.int64)
+    expected = recent_orders(lines, target_ids, catalog, count=3,
+                             orders=order_matrix(lines, catalog))
+    got = recent_orders(lines, target_ids, catalog, count=3)
+    fast = _recent_orders_by_lines(lines, target_ids, catalog, count=3)
+    assert (fast is None) == (case in ("spread_ids", "inconsistent_orders", "inconsistent_dates"))
+    for matrix, reference in zip(got, expected, strict=True):
+        if fast is not None:  # canonical as it comes; the order matrix's product may not be
+            assert matrix.has_canonical_format
+        matrix, reference = matrix.tocsr(), reference.tocsr()
+        matrix.sort_indices()
+        reference.sort_indices()
+        assert matrix.shape == reference.shape
+        for attribute in ("data", "indices", "indptr"):
+            assert np.array_equal(getattr(matrix, attribute), getattr(reference, attribute))
+
+
+def test_known_order_lines_equal_the_pandas_cut_of_the_whole_table():
+    """known_order_lines: the lines known and not retracted by the day, cut in SQL and typed
+    from Arrow, are order_lines_as_of of the whole table, in the same order; a duplicated
+    (order, product) among them is the same error, one among the cut lines only is not."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    day = np.datetime64("2025-06-01")
+    order_date = np.datetime64("2025-01-01") + rng.integers(0, 200, n).astype("timedelta64[D]")
+    known_date = order_date + rng.integers(0, 5, n).astype("timedelta64[D]")
+    retracted = known_date + rng.integers(0, 30, n).astype("timedelta64[D]")
+    lines = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 90, n),
+            "order_id": rng.permutation(n),  # not in table order
+            "product_id": rng.integers(0, 50, n),
+            "order_date": order_date,
+            "known_date": known_date,
+            "retracted_date": np.where(rng.random(n) < 0.2, retracted, np.datetime64("NaT")),
+        }
+    )
+    lines.loc[lines.index[::11], "known_date"] = pd.NaT  # never known
+    lines.loc[lines.index[::13], "order_date"] = pd.NaT
+    late = lines[lines["known_date"] > pd.Timestamp(day)].head(1)
+
+    def both(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        with duckdb.connect() as con:
+            source = frame.reset_index(drop=True)  # noqa: F841 - read by DuckDB
+            con.execute("create table lines as select * from source")
+            for column in ["order_date", "known_date", "retracted_date"]:
+                con.execute(f"alter table lines alter {column} type date")
+            relation = con.table("lines")
+            whole = warehouse_frame(relation)
+            return known_order_lines(relation, day), order_lines_as_of(whole, day)
+
+    for frame in (lines, lines.iloc[:0], lines[lines["known_date"] > pd.Timestamp(day)]):
+        fast, reference = both(frame)
+        pd.testing.assert_frame_equal(fast, reference, check_exact=True)
+    # A copy of a line known only later is no duplicate as of the day; one known by then is.
+    fast, reference = both(pd.concat([lines, late.assign(product_id=late["product_id"])]))
+    pd.testing.assert_frame_equal(fast, reference, check_exact=True)
+    known = lines[lines["known_date"] <= pd.Timestamp(day)].head(1)
+    with pytest.raises(ValueError, match="order lines has duplicate"):
+        both(pd.concat([lines, known]))
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 2000])

@@ -348,9 +348,9 @@ def prepare_targets(
             + config.next_order_weight * statistics.next_order
         ).tocsr()
         sequence.sort_indices()
-        latest, before = recent_orders(
-            lines, target_ids, catalog, count=2, orders=orders or order_matrix(lines, catalog)
-        )
+        # Without ``orders`` the latest two are found without the order matrix (the served
+        # lists' run), with the same matrices.
+        latest, before = recent_orders(lines, target_ids, catalog, count=2, orders=orders)
         recent = (latest + config.previous_order_decay * before).tocsr()
         recent.sort_indices()
         preference = category_preference(
