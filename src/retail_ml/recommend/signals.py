@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from retail_ml.recommend._checks import pack_columns
 from retail_ml.recommend.inputs import (
     LOOKUP_SLOTS_PER_ID,
     Catalog,
@@ -241,16 +242,18 @@ def _recent_orders_by_lines(
     if high - low + 1 > LOOKUP_SLOTS_PER_ID * len(order_ids) + 1_000_000:
         return None
     offsets = order_ids - low
-    for values in (customers, days):
-        # One customer and one date per order id: the last write of each id is then the one
-        # value of all its lines.
+    day_low = int(days.min())
+    day_bits = (int(days.max()) - day_low).bit_length()
+    order_bits = (high - low).bit_length()
+    packed = pack_columns([customers, days])
+    # One customer and one date per order id: the last write of each id is then the one
+    # value of all its lines (customer and date packed into one value when they fit, so one
+    # scatter and one gather of the lines check both).
+    for values in [customers, days] if packed is None else [packed.key]:
         table = np.zeros(high - low + 1, dtype=np.int64)
         table[offsets] = values
         if not np.array_equal(table[offsets], values):
             return None
-    day_low = int(days.min())
-    day_bits = (int(days.max()) - day_low).bit_length()
-    order_bits = (high - low).bit_length()
     if day_bits + order_bits > 62:
         return None
     rows, is_target = locate(target_ids, customers)
