@@ -5,10 +5,12 @@ do not belong to the served parameters or the catalogue."""
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest import mock
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from retail_ml.recommend import (
@@ -22,6 +24,7 @@ from retail_ml.recommend import (
     statistics_table,
 )
 from retail_ml.recommend.jobs import stored_statistics
+from retail_ml.recommend.statistics import _repeated_text
 from test_recommend_evaluation import backtest_inputs, shop_lines
 
 
@@ -161,3 +164,39 @@ def test_stored_statistics_check_the_parameters_in_sql_as_the_frame_does(case):
             stored_statistics(mixed, case["catalog"], parameters, day)
         with pytest.raises(ValueError, match="empty"):
             stored_statistics(relation.limit(0), case["catalog"], parameters, day)
+
+
+@pytest.mark.parametrize("values", [
+    ["DE", "FR", None, "DE"],
+    [None, np.nan, "x"],
+    [np.nan],
+    [],
+])
+@pytest.mark.parametrize("times", [0, 1, 3])
+def test_repeated_keys_by_index_equal_the_repeated_objects_converted(values, times):
+    """The segment keys of the dense popularity rows, repeated by index in Arrow, are what
+    converting every repeated Python object gave (None and NaN null)."""
+    keys = pd.Series(values, dtype=object)
+    expected = pa.array(np.repeat(keys.to_numpy(dtype=object), times), type=pa.string(),
+                        from_pandas=True)
+    got = _repeated_text(keys, times)
+    assert got.type == pa.string() and got.equals(expected)
+
+
+@pytest.mark.parametrize("parameters", [
+    {"method": "blend"},
+    {"method": "popularity", "popularity_level": "country"},
+])
+def test_statistics_table_equals_its_rows_made_from_python_objects(case, parameters):
+    """statistics_table with the keys repeated in Arrow is the table of the object columns."""
+    config = RecommenderConfig.from_mapping(parameters)
+    statistics = learn(case["population"], case["lines"], case["catalog"], as_of=case["day"],
+                       config=config)
+    table = statistics_table(statistics, case["catalog"], parameters)
+
+    def by_objects(values: pd.Series, times: int) -> np.ndarray:
+        return np.repeat(values.to_numpy(dtype=object), times)
+
+    with mock.patch("retail_ml.recommend.statistics._repeated_text", by_objects):
+        expected = statistics_table(statistics, case["catalog"], parameters)
+    assert table.schema == expected.schema and table.equals(expected)
