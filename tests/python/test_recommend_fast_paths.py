@@ -6,7 +6,8 @@ top k of each customer's shortlist with the ranking of every product's dense sco
 floor-bounded pair ranking with a full sort, the lookup-table ``locate`` with a binary search,
 the integer-key uniqueness check with pandas', the packed-key purchase history and order
 matrix with pandas' groupby and sort, the latest orders by scatter-max with the order matrix's,
-the inputs cut in SQL (and the order lines typed from Arrow) with the whole tables.
+the history matrices built in CSR order with the COO-built ones, the inputs cut in SQL (and the
+order lines typed from Arrow) with the whole tables.
 """
 
 from __future__ import annotations
@@ -48,7 +49,13 @@ from retail_ml.recommend.inputs import (
 )
 from retail_ml.recommend.jobs import RECOMMENDATION_SCHEMA
 from retail_ml.recommend.ranking import offsets_in_runs
-from retail_ml.recommend.recommender import METHODS, chunks, prepare
+from retail_ml.recommend.recommender import (
+    METHODS,
+    _history_matrices,
+    _history_matrix,
+    chunks,
+    prepare,
+)
 from retail_ml.recommend.signals import (
     _later_orders,
     _recent_orders_by_lines,
@@ -397,6 +404,58 @@ def test_known_order_lines_equal_the_pandas_cut_of_the_whole_table():
     known = lines[lines["known_date"] <= pd.Timestamp(day)].head(1)
     with pytest.raises(ValueError, match="order lines has duplicate"):
         both(pd.concat([lines, known]))
+
+
+@pytest.mark.parametrize("case", ["sorted", "shuffled", "empty", "no_targets_bought"])
+@pytest.mark.parametrize("half_life", [60.0, None])
+def test_history_matrices_in_csr_order_equal_the_coo_built_ones(case, half_life):
+    """The recency and order-count matrices built from a history already in CSR order (and,
+    when it is not, through COO) are the reference's, array for array and dtype for dtype."""
+    rng = np.random.default_rng(17)
+    n = 4000
+    lines = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 100, n),
+            "order_id": np.arange(n, dtype=np.int64),
+            "product_id": rng.integers(0, 60, n),
+            "order_date": (
+                np.datetime64("2025-01-01") + rng.integers(0, 300, n).astype("timedelta64[D]")
+            ).astype("datetime64[s]"),
+        }
+    )
+    history = purchase_history(lines)
+    if case == "shuffled":
+        history = history.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    if case == "empty":
+        history = history.iloc[:0]
+    # Every other customer a target, some targets without history, unknown products dropped.
+    target_ids = np.arange(1000, 1100) if case == "no_targets_bought" else np.arange(-3, 100, 2)
+    catalog = build_catalog(
+        pd.DataFrame(
+            {
+                "product_id": np.arange(0, 60, 2),
+                "product_name": "p",
+                "category": "c",
+                "is_repurchase_typical": False,
+                "is_launched": True,
+                "launched_date": pd.NaT,
+            }
+        )
+    )
+    day = np.datetime64("2025-12-01")
+    got = _history_matrices(history, target_ids, catalog, day, half_life)
+    expected = (
+        _history_matrix(history, target_ids, catalog, day, half_life),
+        _history_matrix(history, target_ids, catalog, day, None, values="orders"),
+    )
+    for matrix, reference in zip(got, expected, strict=True):
+        assert matrix.shape == reference.shape and matrix.has_canonical_format
+        for attribute in ("data", "indices", "indptr"):
+            got_values, want = getattr(matrix, attribute), getattr(reference, attribute)
+            assert got_values.dtype == want.dtype
+            if attribute == "data":  # floats by their bits
+                got_values, want = got_values.view(np.int64), want.view(np.int64)
+            assert np.array_equal(got_values, want)
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 2000])
