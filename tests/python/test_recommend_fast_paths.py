@@ -128,15 +128,20 @@ def dense_scores(p, config) -> np.ndarray:
     return scores
 
 
+@pytest.mark.parametrize("off_sale", [False, True])  # every product on sale, or not
 @pytest.mark.parametrize("mask_cells", [shortlist.MASK_CELLS, 0])  # 0: eligible pairs by sort
 @pytest.mark.parametrize("method", METHODS)
 def test_the_shortlists_top_k_equals_ranking_every_product_bit_for_bit(
-    shop, method, mask_cells, monkeypatch
+    shop, method, mask_cells, off_sale, monkeypatch
 ):
     monkeypatch.setattr(shortlist, "MASK_CELLS", mask_cells)
     cutoff = shop["windows"]["cutoff_date"].max()
     customers = shop["customers"][shop["customers"]["as_of_date"] == cutoff]
-    catalog = build_catalog(shop["catalogue"][shop["catalogue"]["as_of_date"] == cutoff])
+    catalogue = shop["catalogue"][shop["catalogue"]["as_of_date"] == cutoff].copy()
+    catalogue["is_launched"] = (
+        (catalogue["product_id"] % 5 != 0) if off_sale else True
+    )
+    catalog = build_catalog(catalogue)
     redone = []
     every_product = shortlist._every_product
     monkeypatch.setattr(
@@ -161,6 +166,27 @@ def test_the_shortlists_top_k_equals_ranking_every_product_bit_for_bit(
             assert np.array_equal(top.scores, block_scores[top.rows, top.columns])
     # Both paths ran: customers whose shortlist was not enough were scored on every product.
     assert sum(redone) > 0
+
+
+@pytest.mark.parametrize("case", ["sorted", "unsorted", "empty", "no_entries"])
+def test_part_values_with_the_pairs_keys_given_equal_the_sparse_lookup(case):
+    """_value_at with the pairs' keys computed once per block (pair_values) is ``part[r, c]``,
+    as it is when it computes them itself."""
+    rng = np.random.default_rng(23)
+    part = sparse.random(40, 30, density=0.0 if case == "no_entries" else 0.2, format="csr",
+                         random_state=1)
+    part.sum_duplicates()
+    cells = np.unique(rng.integers(0, 40 * 30, 500))
+    if case == "unsorted":
+        cells = rng.permutation(cells)
+    if case == "empty":
+        cells = cells[:0]
+    r, c = cells // 30, cells % 30
+    expected = np.asarray(part[r, c], dtype=np.float64).ravel() if len(r) else np.zeros(0)
+    keys = shortlist._pair_keys(r, c, 30)
+    ordered = bool(len(keys) == 0 or (keys[1:] > keys[:-1]).all())
+    for got in (shortlist._value_at(part, r, c), shortlist._value_at(part, r, c, (keys, ordered))):
+        assert np.array_equal(got.view(np.int64), expected.view(np.int64))
 
 
 def test_locate_by_lookup_table_equals_a_binary_search():

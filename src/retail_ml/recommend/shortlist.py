@@ -87,7 +87,10 @@ def pair_values(
     """Every score part at the pairs ``(r[i], c[i])`` (``r`` block-local), 0 where a sparse
     part stores nothing."""
     p = prepared
-    values = {name: _value_at(part, r, c) for name, part in parts.items()}
+    # The pairs' keys and whether they are sorted and distinct, once for all parts.
+    pairs = _pair_keys(r, c, p.catalog.size)
+    ordered = bool(len(pairs) == 0 or (pairs[1:] > pairs[:-1]).all())
+    values = {name: _value_at(part, r, c, (pairs, ordered)) for name, part in parts.items()}
     if p.config.method == "blend":
         values["category"] = p.preference[rows][r, p.category_codes[c]] * p.share[c]
     else:
@@ -224,13 +227,14 @@ def _eligible_unique(
         flat = mask.reshape(-1)  # a view
         flat[keys] = True
         flat[excluded] = False
-        mask &= p.catalog.is_launched
+        if not p.catalog.is_launched.all():  # a pass over the whole mask, when it matters
+            mask &= p.catalog.is_launched
         keys = np.flatnonzero(flat)
     else:
         keys = np.sort(keys)
         keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
         keys = keys[p.catalog.is_launched[keys % size] & ~np.isin(keys, excluded)]
-    return keys // size, keys % size
+    return np.divmod(keys, size)
 
 
 def block_top_k(
@@ -345,15 +349,30 @@ def _keep_columns(matrix: sparse.csr_matrix, keep: np.ndarray) -> sparse.csr_mat
     )
 
 
-def _value_at(part: sparse.csr_matrix, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+def _pair_keys(r: np.ndarray, c: np.ndarray, size: int) -> np.ndarray:
+    """One int64 per (row, column) pair of a matrix of ``size`` columns, in the pairs' order."""
+    return r.astype(np.int64) * size + c
+
+
+def _value_at(
+    part: sparse.csr_matrix,
+    r: np.ndarray,
+    c: np.ndarray,
+    keys: tuple[np.ndarray, bool] | None = None,
+) -> np.ndarray:
     """``part[r, c]`` (0 where nothing is stored). The pairs come sorted and distinct and the
     parts canonical: then each stored entry is looked up among the pairs (entries are far
-    fewer than pairs) instead of each pair among the entries, with the same values."""
+    fewer than pairs) instead of each pair among the entries, with the same values.
+    ``keys``: the pairs' :func:`_pair_keys` and whether they increase, when already known."""
     if len(r) == 0:
         return np.zeros(0)
     size = part.shape[1]
-    pairs = r.astype(np.int64) * size + c
-    if not part.has_canonical_format or (pairs[1:] <= pairs[:-1]).any():
+    if keys is None:
+        pairs = _pair_keys(r, c, size)
+        ordered = bool((pairs[1:] > pairs[:-1]).all())
+    else:
+        pairs, ordered = keys
+    if not part.has_canonical_format or not ordered:
         return np.asarray(part[r, c], dtype=np.float64).ravel()
     entries = np.repeat(np.arange(part.shape[0], dtype=np.int64), np.diff(part.indptr))
     entries = entries * size + part.indices
