@@ -51,10 +51,13 @@ from retail_ml.recommend.jobs import RECOMMENDATION_SCHEMA
 from retail_ml.recommend.ranking import offsets_in_runs
 from retail_ml.recommend.recommender import (
     METHODS,
+    ReasonTexts,
     _history_matrices,
     _history_matrix,
+    _ranked_with_reasons,
     chunks,
     prepare,
+    recommendations_of,
 )
 from retail_ml.recommend.signals import (
     _later_orders,
@@ -187,6 +190,32 @@ def test_part_values_with_the_pairs_keys_given_equal_the_sparse_lookup(case):
     ordered = bool(len(keys) == 0 or (keys[1:] > keys[:-1]).all())
     for got in (shortlist._value_at(part, r, c), shortlist._value_at(part, r, c, (keys, ordered))):
         assert np.array_equal(got.view(np.int64), expected.view(np.int64))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_recommendations_joined_as_columns_equal_the_blocks_frames_concatenated(shop, method):
+    """recommendations_of joins the blocks' columns into one frame: the frame of the blocks'
+    frames concatenated (the reference), column types and float bits included."""
+    cutoff = shop["windows"]["cutoff_date"].max()
+    customers = shop["customers"][shop["customers"]["as_of_date"] == cutoff]
+    catalog = build_catalog(shop["catalogue"][shop["catalogue"]["as_of_date"] == cutoff])
+    config = RecommenderConfig(method=method, chunk_size=7)  # several blocks, a short last one
+    prepared = prepare(customers, order_lines_as_of(shop["lines"], cutoff), catalog,
+                       as_of=cutoff, config=config)
+    got = recommendations_of(prepared, as_of=cutoff)
+    lead = shortlist.leaders(prepared)
+    texts = ReasonTexts.of(prepared)
+    frames = []
+    for rows in chunks(prepared):
+        (top,) = shortlist.block_top_k(prepared, rows, [config], lead)
+        frames.append(_ranked_with_reasons(prepared, rows, top, texts))
+    expected = pd.concat(frames, ignore_index=True)
+    expected["as_of_date"] = pd.Timestamp(cutoff).date()
+    expected = expected[list(got.columns)]
+    assert len(frames) > 1
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert np.array_equal(got["score"].to_numpy().view(np.int64),
+                          expected["score"].to_numpy().view(np.int64))
 
 
 def test_locate_by_lookup_table_equals_a_binary_search():
