@@ -310,23 +310,29 @@ def reference_order_matrix(
     return orders, matrix
 
 
-@pytest.mark.parametrize("case", ["plain", "null_dates", "spread_ids", "inconsistent_orders"])
-def test_order_matrix_by_packed_sort_equals_the_pandas_sort(case):
-    rng = np.random.default_rng(11)
+def random_order_lines(*, seed: int, days: int, spread_ids: bool) -> pd.DataFrame:
+    """~3,000 lines of 700 orders of 80 customers over `days` days, one line per order and
+    product; order ids 2**40 apart when `spread_ids`."""
+    rng = np.random.default_rng(seed)
     n_orders, n = 700, 3000
     order_of_line = rng.integers(0, n_orders, n)
     customer_of_order = rng.integers(0, 80, n_orders)
-    day_of_order = rng.integers(0, 200, n_orders)
-    lines = pd.DataFrame(
+    day_of_order = rng.integers(0, days, n_orders)
+    return pd.DataFrame(
         {
             "customer_id": customer_of_order[order_of_line],
-            "order_id": order_of_line * (2**40 if case == "spread_ids" else 3) + 5,
+            "order_id": order_of_line * (2**40 if spread_ids else 3) + 5,
             "product_id": rng.integers(0, 60, n),
             "order_date": (
                 np.datetime64("2025-01-01") + day_of_order[order_of_line].astype("timedelta64[D]")
             ).astype("datetime64[s]"),
         }
     ).drop_duplicates(["order_id", "product_id"], ignore_index=True)
+
+
+@pytest.mark.parametrize("case", ["plain", "null_dates", "spread_ids", "inconsistent_orders"])
+def test_order_matrix_by_packed_sort_equals_the_pandas_sort(case):
+    lines = random_order_lines(seed=11, days=200, spread_ids=case == "spread_ids")
     if case == "null_dates":
         lines.loc[np.isin(lines["order_id"], lines["order_id"].iloc[::7]), "order_date"] = pd.NaT
     if case == "inconsistent_orders":  # an order's lines disagree: the first line's is kept
@@ -359,23 +365,9 @@ def test_order_matrix_by_packed_sort_equals_the_pandas_sort(case):
 def test_recent_orders_by_scatter_max_equal_the_order_matrix(case):
     """The latest orders found without the order matrix (the served lists) are the order
     matrix's, matrix for matrix; the cases it does not handle go the order matrix's way."""
-    rng = np.random.default_rng(13)
-    n_orders, n = 700, 3000
-    order_of_line = rng.integers(0, n_orders, n)
-    customer_of_order = rng.integers(0, 80, n_orders)
     # Few days: many customers have several orders on their latest day (ties by order id).
-    days = 3 if case == "same_day_orders" else 200
-    day_of_order = rng.integers(0, days, n_orders)
-    lines = pd.DataFrame(
-        {
-            "customer_id": customer_of_order[order_of_line],
-            "order_id": order_of_line * (2**40 if case == "spread_ids" else 3) + 5,
-            "product_id": rng.integers(0, 60, n),
-            "order_date": (
-                np.datetime64("2025-01-01") + day_of_order[order_of_line].astype("timedelta64[D]")
-            ).astype("datetime64[s]"),
-        }
-    ).drop_duplicates(["order_id", "product_id"], ignore_index=True)
+    lines = random_order_lines(seed=13, days=3 if case == "same_day_orders" else 200,
+                               spread_ids=case == "spread_ids")
     if case == "empty":
         lines = lines.iloc[:0]
     if case == "null_dates":  # a null date sorts last: such an order is its customer's latest
