@@ -19,7 +19,7 @@ import pytest
 from sqlfluff.core import FluffConfig, Linter
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-MODEL = Path("models/staging/shop/stg_shop__order_status_history.sql")
+MODEL = Path("models/staging/shop/stg_shop__reviews.sql")
 LAST_COLUMN = "        known_at\n    from checked"
 
 
