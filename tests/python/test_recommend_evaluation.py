@@ -381,10 +381,15 @@ def test_backtest_refuses_inputs_that_break_the_protocol(shop):
         run_backtest({**shop, "customers": shop["customers"][shop["customers"]["customer_id"] > 1]})
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
 @pytest.mark.parametrize("method", ["blend", "copurchase", "popularity", "buy_again"])
-def test_fast_scoring_equals_the_metrics_of_the_served_recommendations(shop, method):
-    """The backtest scores without building recommendation frames: same hits and recalls as
-    per_customer_metrics on what recommend_from_lines (the serving path) returns."""
+def test_fast_scoring_equals_the_metrics_of_the_served_recommendations(
+    shop, method, threads, monkeypatch
+):
+    """The backtest scores without building recommendation frames, its blocks on
+    RETAIL_ML_THREADS threads: same hits and recalls as per_customer_metrics on what
+    recommend_from_lines (the serving path) returns."""
+    monkeypatch.setenv("RETAIL_ML_THREADS", threads)
     cutoff = shop["windows"]["cutoff_date"].max()
     customers = shop["customers"][shop["customers"]["as_of_date"] == cutoff]
     actual = shop["actual"][shop["actual"]["cutoff_date"] == cutoff]

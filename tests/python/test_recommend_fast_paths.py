@@ -13,7 +13,9 @@ order lines typed from Arrow) with the whole tables.
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import duckdb
 import numpy as np
@@ -55,7 +57,9 @@ from retail_ml.recommend.recommender import (
     _history_matrices,
     _history_matrix,
     _ranked_with_reasons,
+    block_workers,
     chunks,
+    map_blocks,
     prepare,
     recommendations_of,
 )
@@ -192,10 +196,15 @@ def test_part_values_with_the_pairs_keys_given_equal_the_sparse_lookup(case):
         assert np.array_equal(got.view(np.int64), expected.view(np.int64))
 
 
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
 @pytest.mark.parametrize("method", METHODS)
-def test_recommendations_joined_as_columns_equal_the_blocks_frames_concatenated(shop, method):
-    """recommendations_of joins the blocks' columns into one frame: the frame of the blocks'
-    frames concatenated (the reference), column types and float bits included."""
+def test_recommendations_joined_as_columns_equal_the_blocks_frames_concatenated(
+    shop, method, threads, monkeypatch
+):
+    """recommendations_of joins the blocks' columns into one frame, scored on RETAIL_ML_THREADS
+    threads: the frame of the blocks' frames concatenated in a serial loop (the reference),
+    column types and float bits included."""
+    monkeypatch.setenv("RETAIL_ML_THREADS", threads)
     cutoff = shop["windows"]["cutoff_date"].max()
     customers = shop["customers"][shop["customers"]["as_of_date"] == cutoff]
     catalog = build_catalog(shop["catalogue"][shop["catalogue"]["as_of_date"] == cutoff])
@@ -696,3 +705,20 @@ def test_fresh_recommendations_of_nobody_are_an_empty_typed_table(shop):
         got = fresh_recommendations_from_warehouse(FreshRelations(**relations))
     assert got.num_rows == 0
     assert got.schema == RECOMMENDATION_SCHEMA
+
+
+def test_blocks_scored_on_threads_come_back_in_block_order(monkeypatch):
+    """map_blocks keeps the blocks' order when later blocks finish first."""
+    monkeypatch.setenv("RETAIL_ML_THREADS", "3")
+    prepared = SimpleNamespace(config=RecommenderConfig(chunk_size=2), target_ids=np.arange(9))
+    finished = []
+
+    def score(rows: slice) -> int:
+        time.sleep(0.02 * (9 - rows.start))  # the first block finishes last
+        finished.append(rows.start)
+        return rows.start
+
+    assert map_blocks(prepared, score) == [0, 2, 4, 6, 8]
+    assert finished != sorted(finished)  # they did run at once
+    monkeypatch.setenv("RETAIL_ML_THREADS", "1")
+    assert block_workers() == 1 and map_blocks(prepared, score) == [0, 2, 4, 6, 8]

@@ -38,6 +38,7 @@ from retail_ml.recommend.recommender import (
     Prepared,
     RecommenderConfig,
     chunks,
+    map_blocks,
     prepare,
 )
 from retail_ml.recommend.shortlist import block_top_k, leaders
@@ -196,11 +197,18 @@ def scored_per_customer(
     )
     hits = [np.zeros(len(ids)) for _ in configs]
     lead = leaders(prepared, 2 * max(config.k for config in configs))
-    for block in chunks(prepared):
+
+    def hits_of(block: slice) -> list[np.ndarray]:
         in_block = matrix[block]
-        for i, top in enumerate(block_top_k(prepared, block, configs, lead)):
-            hit = np.asarray(in_block[top.rows, top.columns]).ravel()
-            hits[i][block] = np.bincount(top.rows, weights=hit, minlength=in_block.shape[0])
+        return [
+            np.bincount(top.rows, weights=np.asarray(in_block[top.rows, top.columns]).ravel(),
+                        minlength=in_block.shape[0])
+            for top in block_top_k(prepared, block, configs, lead)
+        ]
+
+    for block, block_hits in zip(chunks(prepared), map_blocks(prepared, hits_of), strict=True):
+        for i, hit in enumerate(block_hits):
+            hits[i][block] = hit
     n_bought = per_buyer.to_numpy(dtype=np.float64)
     return [
         pd.DataFrame(
