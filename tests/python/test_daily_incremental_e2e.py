@@ -374,6 +374,15 @@ def test_a_refresh_rebuilds_the_fresh_customers_not_the_closed_days(sequence):
     assert "ml_recommender_statistics" not in out  # the closed day's, learned by the daily run
 
 
+def test_daily_and_refresh_runs_leave_the_unit_tests_to_the_build_and_ci(sequence):
+    """dbt unit tests test the code on fixed inputs: `make build` and CI run them, a daily or
+    intraday run does not (retail_ml.daily.PRODUCTION_RUN_ARGS); its data tests all run."""
+    for name in ("first", "late_rows_day", "refresh_2"):
+        out = sequence.outputs[name]
+        assert "START unit_test" not in out, name
+        assert "START test " in out, name
+
+
 def test_equality_check_fails_on_one_changed_row(sequence, tmp_path):
     """The comparison is not vacuous: one changed staged row is found."""
     copy = snapshot(sequence.db_path, tmp_path / "changed.duckdb")
