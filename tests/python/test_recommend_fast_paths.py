@@ -339,17 +339,13 @@ def random_order_lines(*, seed: int, days: int, spread_ids: bool) -> pd.DataFram
     ).drop_duplicates(["order_id", "product_id"], ignore_index=True)
 
 
-@pytest.mark.parametrize("case", ["plain", "null_dates", "spread_ids", "inconsistent_orders"])
-def test_order_matrix_by_packed_sort_equals_the_pandas_sort(case):
-    lines = random_order_lines(seed=11, days=200, spread_ids=case == "spread_ids")
-    if case == "null_dates":
-        lines.loc[np.isin(lines["order_id"], lines["order_id"].iloc[::7]), "order_date"] = pd.NaT
-    if case == "inconsistent_orders":  # an order's lines disagree: the first line's is kept
-        lines.loc[::50, "customer_id"] += 1
-    catalog = build_catalog(
+def half_catalog() -> Catalog:
+    """Every other product of random_order_lines' 60: the lines of the others are unknown and
+    dropped."""
+    return build_catalog(
         pd.DataFrame(
             {
-                "product_id": np.arange(0, 60, 2),  # half the products: unknown lines dropped
+                "product_id": np.arange(0, 60, 2),
                 "product_name": "p",
                 "category": "c",
                 "is_repurchase_typical": False,
@@ -358,6 +354,16 @@ def test_order_matrix_by_packed_sort_equals_the_pandas_sort(case):
             }
         )
     )
+
+
+@pytest.mark.parametrize("case", ["plain", "null_dates", "spread_ids", "inconsistent_orders"])
+def test_order_matrix_by_packed_sort_equals_the_pandas_sort(case):
+    lines = random_order_lines(seed=11, days=200, spread_ids=case == "spread_ids")
+    if case == "null_dates":
+        lines.loc[np.isin(lines["order_id"], lines["order_id"].iloc[::7]), "order_date"] = pd.NaT
+    if case == "inconsistent_orders":  # an order's lines disagree: the first line's is kept
+        lines.loc[::50, "customer_id"] += 1
+    catalog = half_catalog()
     orders, matrix = order_matrix(lines, catalog)
     expected_orders, expected = reference_order_matrix(lines, catalog)
     pd.testing.assert_frame_equal(orders, expected_orders, check_exact=True)
@@ -387,18 +393,7 @@ def test_recent_orders_by_scatter_max_equal_the_order_matrix(case):
         lines.loc[::50, "customer_id"] += 1
     if case == "inconsistent_dates":
         lines.loc[::50, "order_date"] += pd.Timedelta(days=1)
-    catalog = build_catalog(
-        pd.DataFrame(
-            {
-                "product_id": np.arange(0, 60, 2),  # half the products: unknown lines dropped
-                "product_name": "p",
-                "category": "c",
-                "is_repurchase_typical": False,
-                "is_launched": True,
-                "launched_date": pd.NaT,
-            }
-        )
-    )
+    catalog = half_catalog()
     # Targets with and without lines, one unknown, in id order as prepare_targets passes them.
     target_ids = np.arange(-1, 85, 2 if case == "targets_subset" else 1, dtype=np.int64)
     expected = recent_orders(lines, target_ids, catalog, count=3,
