@@ -47,14 +47,7 @@ with
 
 -- Found once, read by every input (a CTE read six times is materialised).
 changed_days as (
-{%- for name, relation in inputs.items() %}
-    select
-        customer_id,
-        {{ dates[name] }} as event_date
-    from {{ relation }}
-    where {{ usable_since[name] }}
-    {{- '\n    union' if not loop.last }}
-{%- endfor %}
+    {{- pit_changed_days('customer_id', inputs, dates, usable_since) }}
 ),
 
 final as (

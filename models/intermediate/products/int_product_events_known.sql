@@ -45,14 +45,7 @@ with
 {% if is_incremental() %}
 -- Found once, read by every input.
 changed_days as (
-{%- for name, relation in inputs.items() %}
-    select
-        product_id,
-        {{ event_dates[name] }} as event_date
-    from {{ relation }}
-    where {{ usable_since[name] }}
-    {{- '\n    union' if not loop.last }}
-{%- endfor %}
+    {{- pit_changed_days('product_id', inputs, event_dates, usable_since) }}
 ),
 {% endif %}
 order_lines as (

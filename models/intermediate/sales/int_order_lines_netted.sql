@@ -12,10 +12,10 @@
     {%- set since = usable_since_last_run(['known_at', 'cancellation_known_at']) %}
     {%- set changed_orders = orders_changed_since(orders, order_items, since) %}
     {%- set order_items -%}
-        (select * from {{ ref('stg_shop__order_items') }} where order_id in ({{ changed_orders }})) as changed_items
+        {{ rows_with_keys(ref('stg_shop__order_items'), 'order_id', changed_orders, 'changed_items') }}
     {%- endset %}
     {%- set orders -%}
-        (select * from {{ ref('stg_shop__orders') }} where order_id in ({{ changed_orders }})) as changed_orders
+        {{ rows_with_keys(ref('stg_shop__orders'), 'order_id', changed_orders, 'changed_orders') }}
     {%- endset %}
 {%- endif %}
 

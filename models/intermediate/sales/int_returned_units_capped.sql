@@ -22,10 +22,10 @@
         select order_id from {{ refunds }} where known_at >= {{ since }}
     {%- endset %}
     {%- set order_lines -%}
-        (select * from {{ ref('int_order_lines_netted') }} where order_id in ({{ changed_orders }})) as changed_lines
+        {{ rows_with_keys(ref('int_order_lines_netted'), 'order_id', changed_orders, 'changed_lines') }}
     {%- endset %}
     {%- set refunds -%}
-        (select * from {{ ref('int_refunds_converted') }} where order_id in ({{ changed_orders }})) as changed_refunds
+        {{ rows_with_keys(ref('int_refunds_converted'), 'order_id', changed_orders, 'changed_refunds') }}
     {%- endset %}
 {%- endif %}
 

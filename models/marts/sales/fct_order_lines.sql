@@ -16,7 +16,7 @@
     {%- set changed_orders = orders_changed_since(
         orders, order_lines, usable_since_last_run(['known_at'])) %}
     {%- set order_lines -%}
-        (select * from {{ ref('int_order_lines_netted') }} where order_id in ({{ changed_orders }})) as changed_lines
+        {{ rows_with_keys(ref('int_order_lines_netted'), 'order_id', changed_orders, 'changed_lines') }}
     {%- endset %}
 {%- endif %}
 

@@ -15,10 +15,10 @@
     {%- set since = usable_since_last_run(['known_at']) %}
     {%- set changed_orders = orders_changed_since(orders, order_lines, since) %}
     {%- set orders -%}
-        (select * from {{ ref('stg_shop__orders') }} where order_id in ({{ changed_orders }})) as changed_orders
+        {{ rows_with_keys(ref('stg_shop__orders'), 'order_id', changed_orders, 'changed_orders') }}
     {%- endset %}
     {%- set order_lines -%}
-        (select * from {{ ref('int_order_lines_netted') }} where order_id in ({{ changed_orders }})) as changed_lines
+        {{ rows_with_keys(ref('int_order_lines_netted'), 'order_id', changed_orders, 'changed_lines') }}
     {%- endset %}
 {%- endif %}
 
