@@ -22,12 +22,22 @@
       one running sum per entity over the spine dates gives every window. Events are grouped by
       their buckets before they are spread into changes, so the cost follows the events and
       entities x spine dates, not entities x days.
+    - settled events (known, and out of every window, by the spine's first date, never
+      retracted by then) only add to the lifetime sums and latest dates, from each entity's
+      first row: they are summed per entity without bucketing, and retracted settled events
+      add nothing at all. An incremental run's spine starts at the last landed day, so its
+      cost follows the last `max(window)` days of events, not the whole history.
 -#}
 {% macro pit_running_features(entity, events, entities, spine, intervals=none, name='running') %}
 {%- set plan = feature_spec(entity) -%}
 {%- set key = plan.key -%}
 {%- set columns = pit_running_columns(entity) -%}
 {%- set running = columns.sums + columns.distinct -%}
+{%- set settled -%}
+    {{ name }}_events.known_date <= {{ name }}_bounds.first_date
+        and {{ pit_add_days(name ~ '_events.event_date', plan.window_lengths | max) }} <= {{ name }}_bounds.first_date
+        and ({{ name }}_events.retracted_date is null or {{ name }}_events.retracted_date <= {{ name }}_bounds.first_date)
+{%- endset -%}
 {{ name }}_spine as (
     select as_of_date from {{ spine }}
 ),
@@ -67,6 +77,15 @@
     where {{ name }}_entities.first_date <= {{ name }}_bounds.last_date
 ),
 
+-- The events not settled (see above; null dates count as not settled), filtered before they
+-- are bucketed.
+{{ name }}_unsettled_events as (
+    select {{ name }}_events.*
+    from {{ events }} as {{ name }}_events
+    cross join {{ name }}_bounds
+    where not coalesce({{ settled }}, false)
+),
+
 -- Each event with the buckets it enters (known date) and leaves (event date + N, or its
 -- retraction if earlier) in; all clamped to the entity's first row before bucketing (a null
 -- bucket: after the spine, never).
@@ -82,7 +101,7 @@
         {{ name }}_events.{{ measure }},
     {%- endfor %}
         {{ name }}_events.event_date
-    from {{ events }} as {{ name }}_events
+    from {{ name }}_unsettled_events as {{ name }}_events
     inner join {{ name }}_entity_starts
         on {{ name }}_events.{{ key }} = {{ name }}_entity_starts.{{ key }}
     -- Before the spine: the spine's first date; after it: never.
@@ -106,6 +125,35 @@
             when {{ name }}_events.retracted_date is not null
                 then greatest({{ name }}_events.retracted_date, {{ name }}_entity_starts.first_as_of_date)
         end = retracted.calendar_date
+),
+
+-- Settled events, summed per entity: every bucket of theirs is the entity's first row
+-- (first_as_of_date, on or after the spine's first date), so they enter the lifetime sums
+-- and latest dates there and never leave; a window they entered they left in the same bucket.
+{{ name }}_settled_groups as (
+    select
+        {{ name }}_events.{{ key }},
+        {{ name }}_entity_starts.first_as_of_date as entered_on,
+    {%- for days in plan.window_lengths %}
+        {{ name }}_entity_starts.first_as_of_date as left_{{ days }}d_on,
+    {%- endfor %}
+        cast(null as date) as left_lifetime_on,
+    {%- for measure in plan.sum_measures %}
+        cast(sum({{ name }}_events.{{ measure }}) as {{ plan.measures[measure].data_type }}) as {{ measure }},
+    {%- endfor %}
+    {%- for column in columns.latest %}
+        max(case when {{ name }}_events.{{ column.measure }} > 0 then {{ name }}_events.event_date end) as {{ column.name }},
+    {%- endfor %}
+        count(*) as event_count
+    from {{ events }} as {{ name }}_events
+    inner join {{ name }}_entity_starts
+        on {{ name }}_events.{{ key }} = {{ name }}_entity_starts.{{ key }}
+    cross join {{ name }}_bounds
+    where {{ settled }}
+        and {{ name }}_events.retracted_date is null
+    group by
+        {{ name }}_events.{{ key }},
+        {{ name }}_entity_starts.first_as_of_date
 ),
 
 -- Events entering and leaving in the same buckets move every window together.
@@ -132,6 +180,8 @@
         left_{{ days }}d_on
     {%- endfor %},
         left_lifetime_on
+    union all
+    select * from {{ name }}_settled_groups
 ),
 
 {{ name }}_changes as (
