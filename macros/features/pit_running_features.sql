@@ -24,8 +24,8 @@
       entities x spine dates, not entities x days.
     - settled events (known, and out of every window, by the spine's first date, never
       retracted by then) only add to the lifetime sums and latest dates, from each entity's
-      first row: they are summed per entity without bucketing, and retracted settled events
-      add nothing at all. An incremental run's spine starts at the last landed day, so its
+      first row: they take that row's bucket without the bucket joins, and retracted settled
+      events add nothing at all. An incremental run's spine starts at the last landed day, so its
       cost follows the last `max(window)` days of events, not the whole history.
 -#}
 {% macro pit_running_features(entity, events, entities, spine, intervals=none, name='running') %}
@@ -88,7 +88,7 @@
 
 -- Each event with the buckets it enters (known date) and leaves (event date + N, or its
 -- retraction if earlier) in; all clamped to the entity's first row before bucketing (a null
--- bucket: after the spine, never).
+-- bucket: after the spine, never). Settled events take their buckets without the joins.
 {{ name }}_event_buckets as (
     select
         {{ name }}_events.{{ key }},
@@ -125,12 +125,11 @@
             when {{ name }}_events.retracted_date is not null
                 then greatest({{ name }}_events.retracted_date, {{ name }}_entity_starts.first_as_of_date)
         end = retracted.calendar_date
-),
-
--- Settled events, summed per entity: every bucket of theirs is the entity's first row
--- (first_as_of_date, on or after the spine's first date), so they enter the lifetime sums
--- and latest dates there and never leave; a window they entered they left in the same bucket.
-{{ name }}_settled_groups as (
+    union all
+    -- Settled events: every bucket of theirs is the entity's first row (first_as_of_date, on
+    -- or after the spine's first date), so they enter the lifetime sums and latest dates there
+    -- and never leave; a window they entered they left in the same bucket. Retracted ones
+    -- add nothing.
     select
         {{ name }}_events.{{ key }},
         {{ name }}_entity_starts.first_as_of_date as entered_on,
@@ -139,21 +138,15 @@
     {%- endfor %}
         cast(null as date) as left_lifetime_on,
     {%- for measure in plan.sum_measures %}
-        cast(sum({{ name }}_events.{{ measure }}) as {{ plan.measures[measure].data_type }}) as {{ measure }},
+        {{ name }}_events.{{ measure }},
     {%- endfor %}
-    {%- for column in columns.latest %}
-        max(case when {{ name }}_events.{{ column.measure }} > 0 then {{ name }}_events.event_date end) as {{ column.name }},
-    {%- endfor %}
-        count(*) as event_count
+        {{ name }}_events.event_date
     from {{ events }} as {{ name }}_events
     inner join {{ name }}_entity_starts
         on {{ name }}_events.{{ key }} = {{ name }}_entity_starts.{{ key }}
     cross join {{ name }}_bounds
     where {{ settled }}
         and {{ name }}_events.retracted_date is null
-    group by
-        {{ name }}_events.{{ key }},
-        {{ name }}_entity_starts.first_as_of_date
 ),
 
 -- Events entering and leaving in the same buckets move every window together.
@@ -180,8 +173,6 @@
         left_{{ days }}d_on
     {%- endfor %},
         left_lifetime_on
-    union all
-    select * from {{ name }}_settled_groups
 ),
 
 {{ name }}_changes as (
