@@ -1,4 +1,44 @@
 {#-
+    The point-in-time engine's running strategy (docs: point_in_time_engine): pit_running_pass
+    over every entity at once, or, when `events` is a relation holding more rows than one pass
+    should aggregate (pit_passes), once per disjoint share of the entities (key modulo the
+    number of passes), the shares' rows put together. Every output row depends on its own
+    entity's events, intervals and first date only, so the shares give the same rows; each
+    pass groups a share of the events, so its aggregations hold a share of the groups in
+    memory as the events grow (xl: docs/benchmarks/daily_and_scale.md).
+-#}
+{% macro pit_running_features(entity, events, entities, spine, intervals=none, name='running') %}
+{%- set passes = pit_passes(events) -%}
+{%- if passes == 1 -%}
+{{ pit_running_pass(entity, events, entities, spine, intervals, name) }}
+{%- else -%}
+{%- set key = feature_spec(entity).key -%}
+{#- The non-negative remainder, on DuckDB and Spark alike (% keeps the dividend's sign); a null
+    key in the first share, as in a single pass. #}
+{%- for share in range(passes) -%}
+{%- set of_share = ' where coalesce((' ~ key ~ ' % ' ~ passes ~ ' + ' ~ passes ~ ') % ' ~ passes ~ ', 0) = ' ~ share ~ ')' -%}
+{{ pit_running_pass(
+    entity,
+    '(select * from ' ~ events ~ of_share,
+    '(select * from ' ~ entities ~ of_share,
+    spine,
+    ('(select * from ' ~ intervals ~ of_share) if intervals else none,
+    name ~ '_share' ~ share
+) }},
+
+{% endfor -%}
+{{ name }} as (
+    {%- for share in range(passes) %}
+    select * from {{ name }}_share{{ share }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+)
+{%- endif -%}
+{%- endmacro %}
+
+{#-
     The point-in-time engine shared by every entity (docs: point_in_time_engine).
 
     Emits CTEs (no leading `with`) ending in one named `name`: one row per entity per date of
@@ -28,7 +68,7 @@
       events add nothing at all. An incremental run's spine starts at the last landed day, so its
       cost follows the last `max(window)` days of events, not the whole history.
 -#}
-{% macro pit_running_features(entity, events, entities, spine, intervals=none, name='running') %}
+{% macro pit_running_pass(entity, events, entities, spine, intervals=none, name='running') %}
 {%- set plan = feature_spec(entity) -%}
 {%- set key = plan.key -%}
 {%- set columns = pit_running_columns(entity) -%}
