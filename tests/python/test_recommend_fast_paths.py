@@ -40,7 +40,7 @@ from retail_ml.recommend import (
     statistics_from_warehouse,
     top_k_of_pairs,
 )
-from retail_ml.recommend._checks import require_unique
+from retail_ml.recommend._checks import id_blocks, pack_columns, require_unique
 from retail_ml.recommend.evaluation import SERVED_METHOD
 from retail_ml.recommend.inputs import (
     Catalog,
@@ -52,6 +52,7 @@ from retail_ml.recommend.inputs import (
 from retail_ml.recommend.jobs import RECOMMENDATION_SCHEMA
 from retail_ml.recommend.ranking import offsets_in_runs
 from retail_ml.recommend.recommender import (
+    BLOCK_CELLS,
     METHODS,
     ReasonTexts,
     _history_matrices,
@@ -235,13 +236,37 @@ def test_locate_by_lookup_table_equals_a_binary_search():
     expected_rows = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
     assert np.array_equal(rows, expected_rows)
     assert np.array_equal(found, sorted_ids[expected_rows] == ids)
-    # Ids too spread for a table (xl's tiled ranges): the hash lookup, same answers.
-    spread = np.unique(np.r_[rng.integers(0, 5_000, 800), rng.integers(0, 5_000, 800) + 10**12])
-    ids = np.r_[rng.choice(spread, 2_000), rng.integers(0, 6_000, 500), 10**12 + 7_000, -3]
-    rows, found = locate(spread, ids)
-    expected_rows = np.clip(np.searchsorted(spread, ids), 0, len(spread) - 1)
-    assert np.array_equal(rows, expected_rows)
-    assert np.array_equal(found, spread[expected_rows] == ids) and not found.all()
+    # Ids too spread for a table (xl's tiled shops, or wider): the hash lookup, same answers.
+    tiles = np.unique(np.r_[rng.integers(0, 5_000, 800), rng.integers(0, 5_000, 800) + 10**12])
+    wide = np.unique(rng.integers(0, 5_000, 800) * 2**40)
+    for spread in (tiles, wide):
+        ids = np.r_[rng.choice(spread, 2_000), rng.integers(0, 6_000, 500), 10**12 + 7_000,
+                    5 * 10**11, -3, 2**62]
+        rows, found = locate(spread, ids)
+        expected_rows = np.clip(np.searchsorted(spread, ids), 0, len(spread) - 1)
+        assert np.array_equal(rows, expected_rows)
+        assert np.array_equal(found, spread[expected_rows] == ids) and not found.all()
+
+
+def test_id_blocks_codes_sort_as_the_ids_and_pack_keys_that_fit():
+    rng = np.random.default_rng(5)
+    ids = np.r_[tiled(rng.integers(-3_000_000, 3_000_000, 5_000), rng), -(2**40), 2**40]
+    blocks = id_blocks(ids)
+    codes, inside = blocks.encode(ids)
+    assert inside.all() and np.array_equal(blocks.decode(codes), ids)
+    assert np.array_equal(np.argsort(codes, kind="stable"), np.argsort(ids, kind="stable"))
+    assert not blocks.encode(np.array([2**40 + 2**21, 10**12 + 2**23]))[1].any()
+    assert not blocks.encode(np.array([-(2**40) - 1, 2**40 + 2**20, -(2**62), 2**62]))[1].any()
+    assert id_blocks(ids * 2**20) is None  # more blocks than MAX_ID_BLOCKS: not coded
+    # Two tiled id columns and a date: 3 x 41 bits do not fit one int64, their codes do.
+    columns = [tiled(rng.integers(0, 200_000, 1_000), rng),
+               tiled(rng.integers(0, 5_000, 1_000), rng), rng.integers(0, 730, 1_000)]
+    packed = pack_columns(columns)
+    assert packed is not None and packed.blocks[2] is None
+    order = np.argsort(packed.key, kind="stable")
+    assert np.array_equal(order, np.lexsort(columns[::-1]))
+    for index, values in enumerate(columns):
+        assert np.array_equal(packed.column(index, packed.key[order]), values[order])
 
 
 def test_uniqueness_by_integer_key_finds_what_pandas_finds():
@@ -251,6 +276,11 @@ def test_uniqueness_by_integer_key_finds_what_pandas_finds():
     require_unique(frame.iloc[:4], ["order_id", "product_id"], "lines")
     # (1, 12) and (2, 2) share a naive key a * 10 + b: the key is exact, no false duplicate.
     require_unique(pd.DataFrame({"a": [1, 2], "b": [12, 2]}), ["a", "b"], "frame")
+    # Tiled ids (packed from IdBlocks codes): (7, 10**12 + 7) and (10**12 + 7, 7) differ.
+    tiles = pd.DataFrame({"a": [7, 10**12 + 7, 3 * 10**12], "b": [10**12 + 7, 7, 7]})
+    require_unique(tiles, ["a", "b"], "frame")
+    with pytest.raises(ValueError, match="duplicate"):
+        require_unique(pd.concat([tiles, tiles.iloc[[1]]]), ["a", "b"], "frame")
     with pytest.raises(ValueError, match="duplicate"):
         require_unique(pd.DataFrame({"a": ["x", "x"], "b": [1, 1]}), ["a", "b"], "frame")
 
@@ -270,16 +300,27 @@ def reference_purchase_history(lines: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-@pytest.mark.parametrize("id_scale", [1, 2**40])  # 2**40: too wide to pack, np.lexsort
+def tiled(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``values`` spread over four shops 10**12 ids apart (as the xl scale's tiles)."""
+    return values + rng.integers(0, 4, len(values)) * 10**12
+
+
+# "tiled": packed from IdBlocks codes; "spread" (2**40 apart): too wide even so, np.lexsort.
+@pytest.mark.parametrize("ids", ["plain", "tiled", "spread"])
 @pytest.mark.parametrize("null_dates", [False, True])
-def test_purchase_history_by_sorting_equals_the_pandas_groupby(id_scale, null_dates):
+def test_purchase_history_by_sorting_equals_the_pandas_groupby(ids, null_dates):
     rng = np.random.default_rng(7)
     n = 4000
+    customers, products = rng.integers(0, 60, n), rng.integers(0, 40, n)
+    if ids == "tiled":
+        customers, products = tiled(customers, rng), tiled(products, rng)
+    if ids == "spread":
+        customers, products = customers * 2**40, products * 2**40
     lines = pd.DataFrame(
         {
-            "customer_id": rng.integers(0, 60, n) * id_scale,
+            "customer_id": customers,
             "order_id": np.arange(n, dtype=np.int64),
-            "product_id": rng.integers(0, 40, n) * id_scale,
+            "product_id": products,
             "order_date": (
                 np.datetime64("2025-01-01") + rng.integers(0, 400, n).astype("timedelta64[D]")
             ).astype("datetime64[s]"),
@@ -702,10 +743,24 @@ def test_fresh_recommendations_of_nobody_are_an_empty_typed_table(shop):
     assert got.schema == RECOMMENDATION_SCHEMA
 
 
+def test_blocks_of_a_wide_catalogue_hold_fewer_customers():
+    """chunk_size customers per block up to BLOCK_CELLS cells, fewer for a wide catalogue;
+    every row once, in order."""
+    for products, rows_per_block in [(5_000, 2048), (20_096, BLOCK_CELLS // 20_096), (10**8, 1)]:
+        prepared = SimpleNamespace(config=RecommenderConfig(chunk_size=2048),
+                                   target_ids=np.arange(5_000),
+                                   catalog=SimpleNamespace(size=products))
+        blocks = list(chunks(prepared))
+        assert {b.stop - b.start for b in blocks[:-1]} == {rows_per_block}
+        rows = np.concatenate([prepared.target_ids[block] for block in blocks])
+        assert np.array_equal(rows, np.arange(5_000))
+
+
 def test_blocks_scored_on_threads_come_back_in_block_order(monkeypatch):
     """map_blocks keeps the blocks' order when later blocks finish first."""
     monkeypatch.setenv("RETAIL_ML_THREADS", "3")
-    prepared = SimpleNamespace(config=RecommenderConfig(chunk_size=2), target_ids=np.arange(9))
+    prepared = SimpleNamespace(config=RecommenderConfig(chunk_size=2), target_ids=np.arange(9),
+                               catalog=SimpleNamespace(size=5))
     finished = []
 
     def score(rows: slice) -> int:

@@ -137,4 +137,16 @@ def test_dense_and_entrywise_ranking_agree_on_random_sparse_rows():
         ).toarray()
         for dense_share in (0.0, 1.0)
     ]
-    assert np.array_equal(results[0], results[1]) and (results[0] > 0).sum() == 60 * 5
+    # Entries not by row: ranked without the rows' k-th best as a floor, the same entries.
+    shuffled = rng.permutation(np.count_nonzero(matrix))
+
+    def unordered(block: slice) -> sparse.coo_matrix:
+        entries = sparse.coo_matrix(matrix[block])
+        keep = shuffled[shuffled < entries.nnz]
+        return sparse.coo_matrix(
+            (entries.data[keep], (entries.row[keep], entries.col[keep])), shape=entries.shape
+        )
+
+    results.append(top_per_row(unordered, 60, 5, block_rows=7, dense_share=0.0).toarray())
+    assert all(np.array_equal(results[0], result) for result in results[1:])
+    assert (results[0] > 0).sum() == 60 * 5

@@ -23,16 +23,80 @@ def require_rows(frame: pd.DataFrame, what: str) -> None:
         raise ValueError(f"{what} is empty: at least one row is required")
 
 
+#: Ids are coded in blocks of this many bits (1M ids): see :class:`IdBlocks`.
+ID_BLOCK_BITS = 20
+#: :func:`id_blocks` counts the ids of every block from the smallest id's to the largest's:
+#: at most this many (a 32 MB count).
+MAX_ID_BLOCKS = 1 << 22
+
+
+@dataclass(frozen=True)
+class IdBlocks:
+    """Order-preserving dense codes of ids that occupy a few blocks of ``2**ID_BLOCK_BITS``
+    ids spread over a wide range (shops merged with id offsets, as the xl scale's tiles, or
+    ids with a high prefix): each occupied block, in id order, gets the next ``2**bits`` codes.
+    Codes sort as the ids do, so a key packed from them sorts and groups rows as the ids
+    would, and the ids come back exactly (:meth:`decode`)."""
+
+    first_block: int  # the block of the smallest id
+    # Per block from the one below first_block to the one above the largest id's: its rank
+    # among the occupied ones, or -1 (the two ends: every id below or above the range).
+    rank: np.ndarray
+    starts: np.ndarray  # per occupied block, in rank order: its first id
+
+    @property
+    def span(self) -> int:
+        """How many codes there are (every id of every occupied block has one)."""
+        return len(self.starts) << ID_BLOCK_BITS
+
+    def encode(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The codes of ``ids`` and whether each id is in an occupied block (its code is
+        meaningless when not). Two int64 arrays in all, filled in place."""
+        offset = ids >> ID_BLOCK_BITS
+        offset -= self.first_block - 1
+        np.clip(offset, 0, len(self.rank) - 1, out=offset)
+        codes = self.rank.take(offset)
+        inside = codes >= 0
+        codes <<= ID_BLOCK_BITS
+        np.bitwise_and(ids, (1 << ID_BLOCK_BITS) - 1, out=offset)
+        codes |= offset
+        return codes, inside
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """The ids of ``codes``."""
+        ids = self.starts.take(codes >> ID_BLOCK_BITS)
+        ids += codes & ((1 << ID_BLOCK_BITS) - 1)
+        return ids
+
+
+def id_blocks(ids: np.ndarray) -> IdBlocks | None:
+    """:class:`IdBlocks` of the int64 ``ids`` (at least one), in one counting pass; None when
+    they span more than ``MAX_ID_BLOCKS`` blocks."""
+    blocks = ids >> ID_BLOCK_BITS
+    first, last = int(blocks.min()), int(blocks.max())
+    if last - first + 1 > MAX_ID_BLOCKS:
+        return None
+    blocks -= first
+    occupied = np.bincount(blocks, minlength=last - first + 1) > 0
+    rank = np.cumsum(occupied, dtype=np.int64) - 1
+    rank[~occupied] = -1
+    rank = np.r_[-1, rank, -1]
+    starts = (np.flatnonzero(occupied).astype(np.int64) + first) << ID_BLOCK_BITS
+    return IdBlocks(first_block=first, rank=rank, starts=starts)
+
+
 @dataclass(frozen=True)
 class PackedRows:
     """Rows of int64 columns packed into one int64 each, the columns' offsets from their
     minimum side by side in bit fields (the first column highest): the keys order as the rows
     do, so one ``np.sort`` sorts rows by every column. Shifts and masks unpack them (a 64-bit
-    division per value would cost several times more)."""
+    division per value would cost several times more). A column whose range is too wide for
+    the fields to fit holds its :class:`IdBlocks` codes instead (``blocks``)."""
 
     key: np.ndarray
     lows: list[int]
     bits: list[int]  # per column
+    blocks: list[IdBlocks | None]  # per column: the codes it holds, or None (its values)
 
     def shift(self, index: int) -> int:
         """Bits below column ``index``'s field."""
@@ -43,7 +107,8 @@ class PackedRows:
         field = key >> self.shift(index)  # in place from here: no more temporary arrays
         field &= (1 << self.bits[index]) - 1
         field += self.lows[index]
-        return field
+        blocks = self.blocks[index]
+        return field if blocks is None else blocks.decode(field)
 
     def prefix(self, count: int, key: np.ndarray) -> np.ndarray:
         """What identifies the first ``count`` columns of the rows packed as ``key``."""
@@ -52,25 +117,36 @@ class PackedRows:
 
 def pack_columns(columns: list[np.ndarray]) -> PackedRows | None:
     """The int64 ``columns`` (equal lengths, at least one value) as :class:`PackedRows`; None
-    when their ranges need more than 62 bits together.
+    when their ranges need more than 62 bits together, even with the widest columns coded by
+    :func:`id_blocks`.
 
     One key sorts several times faster than ``np.lexsort`` or a multi-key pandas groupby of the
     same columns (millions of order lines)."""
-    lows, bits = [], []
+    lows, bits, blocks = [], [], [None] * len(columns)
     for values in columns:
         low, high = int(values.min()), int(values.max())
         lows.append(low)
         bits.append((high - low).bit_length())
+    for index in sorted(range(len(columns)), key=lambda i: -bits[i]):
+        if sum(bits) <= 62:
+            break
+        coded = id_blocks(columns[index])
+        if coded is not None and (coded.span - 1).bit_length() < bits[index]:
+            blocks[index], lows[index] = coded, 0
+            bits[index] = (coded.span - 1).bit_length()
     if sum(bits) > 62:
         return None
     # Two arrays in all, filled in place: fresh arrays of millions of rows cost page faults.
     key = np.zeros(len(columns[0]), dtype=np.int64)
     offset = np.empty_like(key)
-    for values, low, width in zip(columns, lows, bits, strict=True):
+    for values, low, width, coded in zip(columns, lows, bits, blocks, strict=True):
         key <<= width
-        np.subtract(values, low, out=offset)
-        key |= offset
-    return PackedRows(key=key, lows=lows, bits=bits)
+        if coded is None:
+            np.subtract(values, low, out=offset)
+            key |= offset
+        else:
+            key |= coded.encode(values)[0]
+    return PackedRows(key=key, lows=lows, bits=bits, blocks=blocks)
 
 
 def integer_key(frame: pd.DataFrame, columns: list[str]) -> np.ndarray | None:

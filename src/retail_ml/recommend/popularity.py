@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from retail_ml.recommend.inputs import Catalog
 from retail_ml.recommend.similarity import purchase_matrix
@@ -146,11 +147,14 @@ def popularity(
 
     def shrunk(group_codes: np.ndarray, n_groups: int, prior: np.ndarray) -> np.ndarray:
         """Shrunk shares per group; ``prior`` has one row per group (or one row for all)."""
-        membership = np.zeros((n_groups, len(buyer_ids)))
         member = group_codes >= 0
-        membership[group_codes[member], np.flatnonzero(member)] = 1.0
-        counts = np.asarray(bought.T @ membership.T).T  # groups × products
-        n = membership.sum(axis=1, keepdims=True)
+        # Sparse: a dense groups × buyers matrix would cost groups x customers (xl: 40 x 1.6M).
+        membership = sparse.csr_matrix(
+            (np.ones(int(member.sum())), (group_codes[member], np.flatnonzero(member))),
+            shape=(n_groups, len(buyer_ids)),
+        )
+        counts = (membership @ bought).toarray()  # groups × products, whole numbers of buyers
+        n = np.asarray(membership.sum(axis=1))
         with np.errstate(divide="ignore", invalid="ignore"):
             shares = (counts + shrinkage * prior) / (n + shrinkage)
         shares = np.where(n + shrinkage > 0, shares, prior)

@@ -57,6 +57,18 @@ def top_k_of_pairs(
     )
 
 
+def kth_best_per_row(rows: np.ndarray, scores: np.ndarray, n_rows: int, k: int) -> np.ndarray:
+    """Per row, the k-th best of its ``scores`` (``rows`` sorted; -inf with fewer than k): a
+    ``floor`` for :func:`top_k_of_pairs` of these pairs or of a superset of them, found by
+    one partition of the rows' scores side by side instead of a sort of every pair."""
+    width = int(np.bincount(rows, minlength=n_rows).max()) if len(rows) else 0
+    if width < k:
+        return np.full(n_rows, -np.inf)
+    dense = np.full((n_rows, width), -np.inf)
+    dense[rows, offsets_in_runs(rows)] = scores
+    return np.partition(dense, width - k, axis=1)[:, width - k]
+
+
 def offsets_in_runs(values: np.ndarray) -> np.ndarray:
     """Each entry's position in its run of equal values (0 for the first) of a sorted array:
     ``arange - searchsorted(values, values)`` in one linear pass instead of a binary search

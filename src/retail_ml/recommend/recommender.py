@@ -104,7 +104,7 @@ class RecommenderConfig:
             to the latest order's.
         sequence_neighbours: ``blend``: products kept per row of the basket and next-order
             shares.
-        chunk_size: Customers scored at once (memory: about 8 × chunk × products floats).
+        chunk_size: Customers scored at once, at most (fewer for a wide catalogue: ``BLOCK_CELLS``).
     """
 
     k: int = 10
@@ -417,9 +417,20 @@ def prepare(
     )
 
 
+#: Customer × product cells of a block at most (the large scale's 2048 × 5k products fit;
+#: the xl scale's 20k products give blocks of 597 customers), so that a block's dense
+#: customer × product arrays (the eligibility mask: one byte per cell) stay under glibc's
+#: 32 MB mmap threshold and are reused instead of mapped afresh, page by page, for every
+#: block (the xl scale's 2048 × 20k: 8x the time per pair).
+BLOCK_CELLS = 12_000_000
+
+
 def chunks(prepared: Prepared) -> Iterator[slice]:
-    """The blocks of target rows scored at once."""
-    size = prepared.config.chunk_size
+    """The blocks of target rows scored at once: ``config.chunk_size`` rows, fewer when the
+    catalogue is wide (``BLOCK_CELLS``). Every row's result is its own, whatever the block."""
+    size = min(
+        prepared.config.chunk_size, max(1, BLOCK_CELLS // max(prepared.catalog.size, 1))
+    )
     for start in range(0, len(prepared.target_ids), size):
         yield slice(start, start + size)
 

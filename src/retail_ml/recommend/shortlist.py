@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
-from retail_ml.recommend.ranking import RankedPairs, offsets_in_runs, top_k_of_pairs
+from retail_ml.recommend.ranking import RankedPairs, kth_best_per_row, top_k_of_pairs
 from retail_ml.recommend.similarity import canonical
 
 if TYPE_CHECKING:  # the recommender imports this module
@@ -252,7 +252,7 @@ def block_top_k(
     results = []
     for config in configs:
         scores = combine_values(values, config)
-        floor = _kth_among(r[is_leader], scores[is_leader], n_rows, config.k)
+        floor = kth_best_per_row(r[is_leader], scores[is_leader], n_rows, config.k)
         top = top_k_of_pairs(r, c, scores, config.k, floor=floor)
         kth = np.full(n_rows, -np.inf)
         counts = np.bincount(top.rows, minlength=n_rows)
@@ -266,17 +266,6 @@ def block_top_k(
             block = _merge(block, _every_product(p, rows, redo, config))
         results.append(block)
     return results
-
-
-def _kth_among(r: np.ndarray, scores: np.ndarray, n_rows: int, k: int) -> np.ndarray:
-    """Per row, the k-th best of its ``scores`` (``r`` sorted; -inf with fewer than k): the
-    k-th best of a subset, so no pair scoring less is in the row's top k."""
-    width = int(np.bincount(r, minlength=n_rows).max()) if len(r) else 0
-    if width < k:
-        return np.full(n_rows, -np.inf)
-    dense = np.full((n_rows, width), -np.inf)
-    dense[r, offsets_in_runs(r)] = scores
-    return np.partition(dense, width - k, axis=1)[:, width - k]
 
 
 def _every_product(
