@@ -162,16 +162,12 @@ def top_per_row(
         positive = entries.data > 0
         rows = entries.row[positive].astype(np.int64)
         values = entries.data[positive]
-        # The rows' k-th best first, when the entries come by row (CSR blocks do): then only
-        # the entries at or above it are sorted (a few per row instead of thousands: the xl
-        # scale's 20k products leave most blocks sparse).
-        is_by_row = bool(len(rows) == 0 or (rows[1:] >= rows[:-1]).all())
         top = top_k_of_pairs(
             rows,
             entries.col[positive].astype(np.int64),
             values,
             k,
-            floor=kth_best_per_row(rows, values, n_rows, k) if is_by_row else None,
+            floor=_floor(rows, values, n_rows, k),
         )
         blocks.append(
             sparse.csr_matrix((top.scores, (top.rows, top.columns)), shape=(n_rows, size))
@@ -179,6 +175,25 @@ def top_per_row(
     if not blocks:
         return sparse.csr_matrix((size, size), dtype=np.float64)
     return canonical(sparse.vstack(blocks, format="csr"))
+
+
+#: :func:`_floor` pays when the rows' entries side by side fill at most this many cells per
+#: entry (rows of similar length, as the co-buyers of a tiled catalogue); rows of very
+#: different lengths (the basket shares) are sorted whole.
+FLOOR_CELLS_PER_ENTRY = 2
+
+
+def _floor(rows: np.ndarray, values: np.ndarray, n_rows: int, k: int) -> np.ndarray | None:
+    """Each row's k-th best value, for :func:`top_k_of_pairs` to sort only the entries at or
+    above it (a few per row instead of thousands: the xl scale's 20k products leave most
+    blocks sparse); None when the entries do not come by row (CSR blocks do) or their rows
+    differ too much in length for it to pay."""
+    if len(rows) == 0 or (rows[1:] < rows[:-1]).any():
+        return None
+    width = int(np.bincount(rows, minlength=n_rows).max())
+    if n_rows * width > FLOOR_CELLS_PER_ENTRY * len(rows):
+        return None
+    return kth_best_per_row(rows, values, n_rows, k)
 
 
 def _block(start: int, rows: int, size: int) -> slice:
