@@ -137,7 +137,7 @@ def test_dense_and_entrywise_ranking_agree_on_random_sparse_rows():
         ).toarray()
         for dense_share in (0.0, 1.0)
     ]
-    # Entries not by row: ranked without the rows' k-th best as a floor, the same entries.
+    # Entries not by row (a block's entries in any order): the same entries kept.
     shuffled = rng.permutation(np.count_nonzero(matrix))
 
     def unordered(block: slice) -> sparse.coo_matrix:

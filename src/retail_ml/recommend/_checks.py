@@ -39,9 +39,7 @@ class IdBlocks:
     would, and the ids come back exactly (:meth:`decode`)."""
 
     first_block: int  # the block of the smallest id
-    # Per block from the one below first_block to the one above the largest id's: its rank
-    # among the occupied ones, or -1 (the two ends: every id below or above the range).
-    rank: np.ndarray
+    rank: np.ndarray  # per block from first_block: its rank among the occupied ones, or -1
     starts: np.ndarray  # per occupied block, in rank order: its first id
 
     @property
@@ -49,18 +47,16 @@ class IdBlocks:
         """How many codes there are (every id of every occupied block has one)."""
         return len(self.starts) << ID_BLOCK_BITS
 
-    def encode(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The codes of ``ids`` and whether each id is in an occupied block (its code is
-        meaningless when not). Two int64 arrays in all, filled in place."""
+    def encode(self, ids: np.ndarray) -> np.ndarray:
+        """The codes of ``ids``, which must be among the ids the blocks were made from (or in
+        their blocks). Two int64 arrays in all, filled in place."""
         offset = ids >> ID_BLOCK_BITS
-        offset -= self.first_block - 1
-        np.clip(offset, 0, len(self.rank) - 1, out=offset)
+        offset -= self.first_block
         codes = self.rank.take(offset)
-        inside = codes >= 0
         codes <<= ID_BLOCK_BITS
         np.bitwise_and(ids, (1 << ID_BLOCK_BITS) - 1, out=offset)
         codes |= offset
-        return codes, inside
+        return codes
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """The ids of ``codes``."""
@@ -80,7 +76,6 @@ def id_blocks(ids: np.ndarray) -> IdBlocks | None:
     occupied = np.bincount(blocks, minlength=last - first + 1) > 0
     rank = np.cumsum(occupied, dtype=np.int64) - 1
     rank[~occupied] = -1
-    rank = np.r_[-1, rank, -1]
     starts = (np.flatnonzero(occupied).astype(np.int64) + first) << ID_BLOCK_BITS
     return IdBlocks(first_block=first, rank=rank, starts=starts)
 
@@ -145,7 +140,7 @@ def pack_columns(columns: list[np.ndarray]) -> PackedRows | None:
             np.subtract(values, low, out=offset)
             key |= offset
         else:
-            key |= coded.encode(values)[0]
+            key |= coded.encode(values)
     return PackedRows(key=key, lows=lows, bits=bits, blocks=blocks)
 
 

@@ -57,11 +57,18 @@ def top_k_of_pairs(
     )
 
 
-def kth_best_per_row(rows: np.ndarray, scores: np.ndarray, n_rows: int, k: int) -> np.ndarray:
-    """Per row, the k-th best of its ``scores`` (``rows`` sorted; -inf with fewer than k): a
-    ``floor`` for :func:`top_k_of_pairs` of these pairs or of a superset of them, found by
-    one partition of the rows' scores side by side instead of a sort of every pair."""
+def kth_best_per_row(
+    rows: np.ndarray, scores: np.ndarray, n_rows: int, k: int, *, max_cells: int | None = None
+) -> np.ndarray | None:
+    """Per row, the k-th best of its ``scores`` (-inf with fewer than k; rows not sorted give
+    the k-th best of a subset of each row's scores, lower or equal): a ``floor`` for
+    :func:`top_k_of_pairs` of these pairs or of a superset of them, found by
+    one partition of the rows' scores side by side instead of a sort of every pair. None when
+    the rows side by side would fill more than ``max_cells`` cells (rows of very different
+    lengths: the partition would cost more than the sort it saves)."""
     width = int(np.bincount(rows, minlength=n_rows).max()) if len(rows) else 0
+    if max_cells is not None and n_rows * width > max_cells:
+        return None
     if width < k:
         return np.full(n_rows, -np.inf)
     dense = np.full((n_rows, width), -np.inf)

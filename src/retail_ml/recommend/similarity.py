@@ -167,7 +167,9 @@ def top_per_row(
             entries.col[positive].astype(np.int64),
             values,
             k,
-            floor=_floor(rows, values, n_rows, k),
+            floor=kth_best_per_row(
+                rows, values, n_rows, k, max_cells=FLOOR_CELLS_PER_ENTRY * len(rows)
+            ),
         )
         blocks.append(
             sparse.csr_matrix((top.scores, (top.rows, top.columns)), shape=(n_rows, size))
@@ -177,23 +179,11 @@ def top_per_row(
     return canonical(sparse.vstack(blocks, format="csr"))
 
 
-#: :func:`_floor` pays when the rows' entries side by side fill at most this many cells per
-#: entry (rows of similar length, as the co-buyers of a tiled catalogue); rows of very
-#: different lengths (the basket shares) are sorted whole.
+#: The rows' k-th best is a floor for their top k when the rows side by side fill at most
+#: this many cells per entry (rows of similar length, as the co-buyers of a tiled catalogue:
+#: then only the entries at or above it are sorted, a few per row instead of thousands);
+#: rows of very different lengths (the basket shares) are sorted whole.
 FLOOR_CELLS_PER_ENTRY = 2
-
-
-def _floor(rows: np.ndarray, values: np.ndarray, n_rows: int, k: int) -> np.ndarray | None:
-    """Each row's k-th best value, for :func:`top_k_of_pairs` to sort only the entries at or
-    above it (a few per row instead of thousands: the xl scale's 20k products leave most
-    blocks sparse); None when the entries do not come by row (CSR blocks do) or their rows
-    differ too much in length for it to pay."""
-    if len(rows) == 0 or (rows[1:] < rows[:-1]).any():
-        return None
-    width = int(np.bincount(rows, minlength=n_rows).max())
-    if n_rows * width > FLOOR_CELLS_PER_ENTRY * len(rows):
-        return None
-    return kth_best_per_row(rows, values, n_rows, k)
 
 
 def _block(start: int, rows: int, size: int) -> slice:
