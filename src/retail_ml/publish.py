@@ -16,11 +16,6 @@ and the build's own scratch relations (`__dbt_tmp`, `__dbt_backup`). Analysts an
   every day; read it from the DuckDB file with a filter on `as_of_date`).
 - `_published.json`: when, from which dbt invocation, which relations and row counts.
 
-When the current publication was made from the same private warehouse, the new one starts from
-a copy of it: a partial build (the intraday refresh) keeps the tables it did not build, and a
-table with a `publish_partition_by` column is patched where its partitions changed instead of
-copied whole (retail_ml.publish_delta); its Parquet file is rewritten only if it changed.
-
 A build that is not fully green (any error, failed test or skipped node, or a public model it
 did not build) publishes nothing: the previous published copy stays byte-identical.
 
@@ -43,15 +38,6 @@ from typing import Any
 
 import duckdb
 
-from retail_ml.publish_delta import (
-    FINGERPRINTS,
-    Patch,
-    columns_of,
-    ensure_fingerprint_table,
-    publish_partitioned,
-)
-from retail_ml.publish_delta import quote as _quote
-
 PUBLISHED_FILE_NAME = "retail_ml.duckdb"
 INTERNAL_SCHEMA = "internal"
 # "no-op": exposures (and other nodes with nothing to run) in run_results.json.
@@ -59,7 +45,6 @@ GREEN_STATUSES = frozenset({"success", "pass", "warn", "no-op"})
 # Relations dbt's materialisations create while they swap tables; never published, and dropped
 # from the private warehouse after a build (cleanup_scratch_relations).
 SCRATCH_MARKERS = ("__dbt_tmp", "__dbt_backup")
-PARTITION_META = "publish_partition_by"
 
 
 class NotPublishable(RuntimeError):
@@ -77,9 +62,6 @@ class Relation:
     relation_name: str
     compiled_code: str = ""
     depends_on: tuple[str, ...] = ()
-    # config meta `publish_partition_by`: the column by which a table is patched instead of
-    # copied whole (retail_ml.publish_delta)
-    partition_by: str | None = None
 
     @property
     def is_view(self) -> bool:
@@ -121,7 +103,6 @@ def _relation(node: Mapping[str, Any]) -> Relation:
         relation_name=node.get("relation_name") or "",
         compiled_code=node.get("compiled_code") or "",
         depends_on=tuple(node.get("depends_on", {}).get("nodes", [])),
-        partition_by=(node["config"].get("meta") or {}).get(PARTITION_META),
     )
 
 
@@ -158,11 +139,6 @@ def plan_publication(manifest: Mapping[str, Any]) -> PublishPlan:
     for relation in [*relations, *internal.values()]:
         if is_scratch(relation.name):
             raise NotPublishable(f"refusing to publish a scratch relation: {relation.name}")
-        columns = nodes[relation.unique_id].get("columns", {})
-        if relation.partition_by and (relation.is_view or relation.partition_by not in columns):
-            raise NotPublishable(
-                f"{relation.unique_id}: {PARTITION_META} {relation.partition_by!r} is not a "
-                "documented column of a table")
     internal_sorted = sorted(internal.values(), key=lambda r: r.name)
     return PublishPlan(
         public_tables=tuple(r for r in relations if not r.is_view),
@@ -190,6 +166,10 @@ def build_failures(run_results: Mapping[str, Any], plan: PublishPlan,
         if require_all_built and relation.unique_id not in built
     ]
     return problems
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _literal(value: str) -> str:
@@ -246,35 +226,15 @@ def _drop_all_but(con: duckdb.DuckDBPyConnection, kept: set[tuple[str, str]]) ->
             con.execute(f"drop table {_quote(schema)}.{_quote(name)}")
 
 
-def _patchable(con: duckdb.DuckDBPyConnection, schema: str, table: Relation) -> bool:
-    """The copied publication holds this partitioned table with the private one's columns."""
-    mine = columns_of(con, "private", table.schema, table.name)
-    return bool(mine) and columns_of(con, con.execute("select current_database()").fetchone()[0],
-                                     schema, table.name) == mine
-
-
-def _write_tables(con: duckdb.DuckDBPyConnection, schema: str, tables: Iterable[Relation],
-                  patchable: set[tuple[str, str]]) -> tuple[dict[str, int], list[Patch]]:
-    """Copies each table from the private warehouse, or patches the partitions that changed of
-    one with a `publish_partition_by` column (retail_ml.publish_delta). Row counts, and what
-    each partitioned table's publication did."""
-    counts, patches = {}, []
+def _copy_tables(con: duckdb.DuckDBPyConnection, schema: str,
+                 tables: Iterable[Relation]) -> dict[str, int]:
+    counts = {}
     for table in tables:
         target = f"{_quote(schema)}.{_quote(table.name)}"
-        source = f"private.{_quote(table.schema)}.{_quote(table.name)}"
-        if table.partition_by:
-            column_type = dict(columns_of(con, "private", table.schema, table.name)).get(
-                table.partition_by)
-            if column_type is None:
-                raise NotPublishable(f"{table.unique_id}: no column {table.partition_by} "
-                                     f"({PARTITION_META}) in {source}")
-            patches.append(publish_partitioned(
-                con, target, table.name, source, table.partition_by, column_type,
-                INTERNAL_SCHEMA, (schema, table.name) in patchable))
-        else:
-            con.execute(f"create table {target} as select * from {source}")  # noqa: S608 - manifest names
+        con.execute(f"create table {target} as select * from "  # noqa: S608 - manifest names
+                    f"private.{_quote(table.schema)}.{_quote(table.name)}")
         counts[table.name] = con.execute(f"select count(*) from {target}").fetchone()[0]  # noqa: S608
-    return counts, patches
+    return counts
 
 
 def _copy_comments(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
@@ -313,8 +273,7 @@ def publish(
     A partial build (`require_all_built=False`: the intraday refresh on top of a green daily
     run) copies only the tables it built; the others are taken from the current published
     copy of the same private warehouse (a file copy), where the last green build put them.
-    A full build copies every table, except that partitioned tables present in that copy with
-    the same columns are patched (retail_ml.publish_delta).
+    Every full build copies every table.
     """
     plan = plan_publication(manifest)
     problems = build_failures(run_results, plan, require_all_built)
@@ -331,9 +290,7 @@ def publish(
                  for r in (*plan.public_tables, *plan.public_views)}
     placement |= {r.relation_name: f"{INTERNAL_SCHEMA}.{_quote(r.name)}"
                   for r in (*plan.internal_tables, *plan.internal_views)}
-    # The previous publication of this private warehouse is the starting point of the new one:
-    # tables a partial build did not build are kept from it, partitioned tables are patched.
-    previous = _previous_publication(published_dir, private_db)
+    previous = None if require_all_built else _previous_publication(published_dir, private_db)
     built = {result["unique_id"] for result in run_results.get("results", [])
              if result["status"] == "success"}
     try:
@@ -341,27 +298,18 @@ def publish(
             shutil.copyfile(final_db, temp_db)
         with duckdb.connect(str(temp_db)) as con:
             con.execute(f"attach {_literal(str(private_db))} as private (read_only)")
-            kept = (_tables_to_keep(con, plan, built)
-                    if previous is not None and not require_all_built else set())
+            kept = _tables_to_keep(con, plan, built) if previous is not None else set()
             public = [t for t in plan.public_tables if ("main", t.name) not in kept]
             internal = [t for t in plan.internal_tables if (INTERNAL_SCHEMA, t.name) not in kept]
-            patchable = {(schema, t.name) for schema, tables in (("main", public),
-                                                                 (INTERNAL_SCHEMA, internal))
-                         for t in tables if previous is not None and t.partition_by
-                         and _patchable(con, schema, t)}
             if previous is not None:
-                _drop_all_but(con, kept | patchable | {(INTERNAL_SCHEMA, FINGERPRINTS)})
-            ensure_fingerprint_table(con, INTERNAL_SCHEMA)
-            public_counts, public_patches = _write_tables(con, "main", public, patchable)
-            counts: dict[str, int | None] = dict(public_counts)
+                _drop_all_but(con, kept)
+            counts: dict[str, int | None] = dict(_copy_tables(con, "main", public))
             _copy_comments(con, counts)
             counts |= {t.name: previous["relations"].get(t.name) for t in plan.public_tables
                        if ("main", t.name) in kept}
-            _, internal_patches = _write_tables(con, INTERNAL_SCHEMA, internal, patchable)
-            partitioned = {t.name for t in (*plan.public_tables, *plan.internal_tables)
-                           if t.partition_by}
-            con.execute(f"delete from {INTERNAL_SCHEMA}.{FINGERPRINTS} "  # noqa: S608
-                        "where not list_contains(?, table_name)", [sorted(partitioned)])
+            if plan.internal_tables or plan.internal_views:
+                con.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+                _copy_tables(con, INTERNAL_SCHEMA, internal)
             for view in (*plan.internal_views, *plan.public_views):
                 schema = "main" if view in plan.public_views else INTERNAL_SCHEMA
                 con.execute(f"create view {schema}.{_quote(view.name)} as "
@@ -370,10 +318,7 @@ def publish(
                 if view in plan.public_views:
                     counts[view.name] = None
             con.execute("detach private")
-            unchanged = {patch.table for patch in public_patches if not patch.changed}
             for table in public:
-                if table.name in unchanged and (parquet_dir / f"{table.name}.parquet").exists():
-                    continue
                 con.execute(f"copy main.{_quote(table.name)} to "
                             f"{_literal(str(temp_parquet / (table.name + '.parquet')))}"
                             " (format parquet)")
@@ -392,9 +337,6 @@ def publish(
             "private_warehouse": str(private_db),
             "relations": counts,
             "kept_from_previous": sorted(name for _, name in kept),
-            "patched": {patch.table: {"partitions_rewritten": patch.partitions_changed,
-                                      "rows_rewritten": patch.rows_inserted}
-                        for patch in (*public_patches, *internal_patches) if not patch.copied},
         }
         temp_info = published_dir / f"._published.json.tmp-{token}"
         temp_info.write_text(json.dumps(info, indent=2) + "\n")

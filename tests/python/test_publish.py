@@ -32,15 +32,12 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def node(name: str, *, access: str = "protected", materialized: str = "table",
-         depends_on: tuple[str, ...] = (), code: str = "", partition_by: str | None = None,
-         columns: tuple[str, ...] = ()) -> dict:
-    meta = {"publish_partition_by": partition_by} if partition_by else {}
+         depends_on: tuple[str, ...] = (), code: str = "") -> dict:
     return {
         "unique_id": f"model.retail_ml.{name}", "name": name, "alias": name, "schema": "main",
-        "resource_type": "model", "access": access,
-        "config": {"materialized": materialized, "meta": meta},
+        "resource_type": "model", "access": access, "config": {"materialized": materialized},
         "relation_name": f'"wh"."main"."{name}"', "compiled_code": code,
-        "depends_on": {"nodes": list(depends_on)}, "columns": {c: {} for c in columns},
+        "depends_on": {"nodes": list(depends_on)},
     }
 
 
@@ -261,68 +258,3 @@ def test_a_partial_build_publishes_what_it_built_and_keeps_the_rest(tmp_path):
     publish(private, manifest, _results("a", "b", "v"), published)
     assert _published_values(published) == (4, 40, 44)
     assert not [p.name for p in published.iterdir() if ".tmp-" in p.name]
-
-
-def _events(con: duckdb.DuckDBPyConnection) -> None:
-    """60 rows over 6 days and a null day, three columns besides the partition."""
-    con.execute("create or replace table events as select range as event_id,"
-                " case when range % 7 = 6 then null"
-                " else date '2026-11-01' + cast(range % 7 as integer) end as event_date,"
-                " range * 1.5 as amount, 'x' || range as label from range(60)")
-
-
-def _same_rows(private: Path, published: Path, table: str, schema: str = "main") -> bool:
-    with duckdb.connect() as con:
-        con.execute(f"attach '{private}' as p (read_only)")
-        con.execute(f"attach '{published / 'retail_ml.duckdb'}' as q (read_only)")
-        diff = con.execute(
-            f"select (select count(*) from (from p.main.{table} except all"  # noqa: S608
-            f" from q.{schema}.{table})), (select count(*) from (from q.{schema}.{table}"
-            f" except all from p.main.{table}))").fetchone()
-    return diff == (0, 0)
-
-
-def test_a_partitioned_table_is_patched_where_it_changed_and_equals_a_copy(tmp_path):
-    """`publish_partition_by`: the second publication rewrites only the changed partitions
-    (a value in a non-partition column, a new day, a vanished day, the null day), keeps the
-    Parquet file of an unchanged table, and publishes exactly the private rows; a changed
-    column list falls back to a whole copy."""
-    from retail_ml.publish import publish
-
-    private, published = tmp_path / "wh.duckdb", tmp_path / "published"
-    columns = ("event_id", "event_date", "amount", "label")
-    manifest = manifest_of(
-        node("events", access="public", materialized="incremental", partition_by="event_date",
-             columns=columns),
-        node("calm", access="public", partition_by="event_date", columns=columns))
-    with duckdb.connect(str(private)) as con:
-        _events(con)
-        con.execute("create table calm as from events")
-    publish(private, manifest, _results("events", "calm"), published)
-    calm_parquet = (published / "parquet" / "calm.parquet").read_bytes()
-
-    with duckdb.connect(str(private)) as con:
-        con.execute("update events set label = 'changed' where event_id = 8")  # 2026-11-02
-        con.execute("delete from events where event_date = date '2026-11-04'")
-        con.execute("insert into events values (100, date '2026-11-09', 1.0, 'new')")
-        con.execute("update events set amount = -1 where event_date is null and event_id = 6")
-    publish(private, manifest, _results("events", "calm"), published)
-    info = json.loads((published / "_published.json").read_text())
-    assert info["patched"]["events"] == {"partitions_rewritten": 4, "rows_rewritten": 18}
-    assert info["patched"]["calm"] == {"partitions_rewritten": 0, "rows_rewritten": 0}
-    assert _same_rows(private, published, "events") and _same_rows(private, published, "calm")
-    assert (published / "parquet" / "calm.parquet").read_bytes() == calm_parquet
-    events_parquet = published / "parquet" / "events.parquet"
-    assert duckdb.sql(f"select count(*) from '{events_parquet}'").fetchone()[0] == 52  # noqa: S608
-
-    with duckdb.connect(str(private)) as con:  # a new column: no patching across schemas
-        con.execute("alter table events add column note varchar default 'n'")
-    publish(private, manifest, _results("events", "calm"), published)
-    info = json.loads((published / "_published.json").read_text())
-    assert "events" not in info["patched"] and _same_rows(private, published, "events")
-
-
-def test_a_partition_column_must_be_a_documented_column_of_a_table():
-    with pytest.raises(NotPublishable, match="publish_partition_by"):
-        plan_publication(manifest_of(node("t", access="public", partition_by="day",
-                                          columns=("id",))))
