@@ -24,6 +24,7 @@ from typing import IO
 
 import duckdb
 
+from retail_ml.heap import allocator_env
 from retail_ml.publish import (
     PUBLISHED_FILE_NAME,
     cleanup_scratch_relations,
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"BUILD NOT STARTED: {busy}")
         return EX_TEMPFAIL
     with lock:
-        env = {**os.environ, "RETAIL_ML_DB_PATH": str(args.db)}
+        env = allocator_env({**os.environ, "RETAIL_ML_DB_PATH": str(args.db)})
         raw_dir = Path(env.get("RETAIL_ML_RAW_DIR", "data/raw"))
         # Staging is incremental (by landed file): other raw files under the same names, or
         # another PII key, need a full refresh (retail_ml.warehouse_state).

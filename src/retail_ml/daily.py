@@ -41,6 +41,7 @@ from retail_ml import landing, warehouse_state
 from retail_ml.build import EX_TEMPFAIL, WarehouseBusy, acquire_build_lock, check_writable
 from retail_ml.dbt_session import DbtSession
 from retail_ml.freshness import check_freshness
+from retail_ml.heap import exec_with_allocator_env
 from retail_ml.publish import cleanup_scratch_relations, default_published_dir, publish_or_explain
 from retail_ml.raw_contract import check_landing_zone
 
@@ -162,4 +163,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # dbt runs in this process: its threads need one malloc arena from the start (retail_ml.heap).
+    exec_with_allocator_env([sys.executable, "-m", "retail_ml.daily", *sys.argv[1:]])
     sys.exit(main())

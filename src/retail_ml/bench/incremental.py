@@ -36,6 +36,7 @@ from retail_ml import landing
 from retail_ml.bench.measure import StepRun, machine_info, run_measured
 from retail_ml.bench.report import format_bytes, format_seconds
 from retail_ml.bench.run_results import aggregate_steps, manifest_nodes, node_timings
+from retail_ml.heap import allocator_env
 
 DAILY_MAX_SHARE = 0.10  # a daily run within 1/10 of the full refresh's time, at large
 REFRESH_MAX_S = 30.0  # an intraday refresh within 30 s, at large
@@ -63,8 +64,8 @@ def _summary(run: StepRun, target: Path | None = None) -> dict:
 
 
 def _env(raw_dir: Path, db: Path) -> dict[str, str]:
-    return {**os.environ, "RETAIL_ML_RAW_DIR": str(raw_dir), "RETAIL_ML_DB_PATH": str(db),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return {**allocator_env(os.environ), "RETAIL_ML_RAW_DIR": str(raw_dir),
+            "RETAIL_ML_DB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
 def bench_daily(scale: str, future_dir: Path, end_date: date, project_dir: Path,

@@ -23,6 +23,7 @@ from retail_ml.bench.run_results import (
     union_seconds,
 )
 from retail_ml.bench.targets import Measures, evaluate_targets, ratios
+from retail_ml.heap import allocator_env
 
 TRAINING_SERVING_SELECT = ["+ml_training_set__purchase_30d", "+feat_customer_serving"]
 
@@ -42,7 +43,7 @@ class _Bench:
         self.failures: list[str] = []
         self.python = sys.executable
         self.dbt = str(Path(sys.executable).with_name("dbt"))
-        self.base_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        self.base_env = {**allocator_env(os.environ), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
     def run(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> StepRun:
         print(f"[bench] {name} ...", flush=True)

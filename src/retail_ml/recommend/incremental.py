@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from retail_ml.heap import keeps_freed_memory
 from retail_ml.ml.fingerprint import fingerprint_relation
 from retail_ml.recommend.evaluation import (
     BOOTSTRAP_SAMPLES,
@@ -192,6 +193,7 @@ def stored_fingerprints(
     return [row[0] for row in connection.execute(query).fetchall()]
 
 
+@keeps_freed_memory
 def recommendation_metrics_if_changed(
     relations: BacktestRelations,
     *,

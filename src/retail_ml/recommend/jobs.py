@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from retail_ml.heap import keeps_freed_memory
 from retail_ml.recommend._checks import require_rows
 from retail_ml.recommend.evaluation import SERVED_METHOD, evaluate_backtest, served_parameters
 from retail_ml.recommend.inputs import (
@@ -117,6 +118,7 @@ def _served_metrics(metrics: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     )
 
 
+@keeps_freed_memory
 def statistics_from_warehouse(relations: StatisticsRelations) -> pa.Table:
     """ml_recommender_statistics: the served method's shop-wide statistics
     (:func:`~retail_ml.recommend.recommender.learn`) as of the serving day, with its tuned
@@ -156,6 +158,7 @@ def stored_statistics(relation: duckdb.DuckDBPyRelation, catalog: Catalog,
     return statistics
 
 
+@keeps_freed_memory
 def recommendations_from_warehouse(relations: ServingRelations) -> pd.DataFrame:
     """ml_product_recommendations_closed: every serving customer's top k as of the serving
     day, scored with the statistics ml_recommender_statistics learned on the same inputs (so
