@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -82,6 +83,24 @@ def test_the_allocator_is_switched_back_only_when_the_last_holder_leaves():
         thread.join(timeout=30)
     assert heap.holders() == 0
     assert resident_bytes() - before < 64 * MB
+
+
+@needs_glibc
+def test_past_the_cap_the_watchdog_hands_kept_memory_back(monkeypatch):
+    before = resident_bytes()
+    with heap.keeping_freed_memory():
+        allocate_touch_and_free()
+        assert resident_bytes() - before > 200 * MB
+        assert heap.watchdog_trims() == 0  # far below 0.75 of the machine
+        # A cap this process is already above: the next check trims.
+        monkeypatch.setattr(heap, "RSS_CAP_FRACTION", 1e-6)
+        for _ in range(100):
+            if heap.watchdog_trims():
+                break
+            time.sleep(0.05)
+        assert heap.watchdog_trims() > 0
+        assert resident_bytes() - before < 64 * MB
+    assert heap.watchdog_trims() is None
 
 
 def test_an_exception_leaves_the_block_and_switches_back():
