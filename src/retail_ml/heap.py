@@ -2,7 +2,7 @@
 
 glibc serves every allocation above its mmap threshold (at most 32 MB) with a fresh ``mmap``
 and unmaps it on ``free``. The recommender allocates and frees arrays of 30M rows (120-240 MB)
-thousands of times, so each one is faulted in page by page again: on these machines the same
+at every step, so each one is faulted in page by page again: on these machines the same
 numpy sort of 30M rows took 4.8-5.1 s with glibc's defaults and 2.8-3.1 s with freed memory
 kept for reuse (docs/benchmarks/daily_and_scale.md, "xl"). Setting ``MALLOC_MMAP_MAX_`` for
 the whole dbt process would keep every model's peak for the rest of the build, next to
@@ -25,7 +25,8 @@ processes that run dbt start with one arena (``ALLOCATOR_ENV``, read by glibc at
 :func:`allocator_env` for a dbt child, :func:`exec_with_allocator_env` for a process that runs
 dbt in-process (``retail_ml.daily``). Measured at ``large``: the recommender's backtest on a
 worker thread 92-107 s against 118-130 s with the defaults, a lower peak; DuckDB's group-bys,
-windows and joins within 3 % (docs/benchmarks/daily_and_scale.md, "The allocator").
+windows and joins up to 4 % slower, within noise (docs/benchmarks/daily_and_scale.md,
+"The allocator").
 """
 
 from __future__ import annotations

@@ -19,12 +19,6 @@ MB = 2**20
 ARRAY_BYTES = 256 * MB
 
 
-def resident_bytes() -> int:
-    """This process's resident set (Linux /proc)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096
-
-
 def allocate_touch_and_free() -> None:
     """A 256 MB array, every page written, then freed: what the recommender does per step."""
     array = np.ones(ARRAY_BYTES // 8, dtype=np.float64)
@@ -37,21 +31,21 @@ needs_glibc = pytest.mark.skipif(not heap.is_supported(), reason="glibc's mallop
 
 @needs_glibc
 def test_without_the_block_a_freed_large_array_leaves_the_process():
-    before = resident_bytes()
+    before = heap.resident_bytes()
     allocate_touch_and_free()
-    assert resident_bytes() - before < 64 * MB
+    assert heap.resident_bytes() - before < 64 * MB
 
 
 @needs_glibc
 def test_inside_the_block_it_is_kept_and_leaving_the_block_returns_it():
-    before = resident_bytes()
+    before = heap.resident_bytes()
     with heap.keeping_freed_memory():
         allocate_touch_and_free()
-        kept = resident_bytes() - before
+        kept = heap.resident_bytes() - before
         # Reused, not faulted in again: a second array of the same size adds nothing.
         allocate_touch_and_free()
-        kept_again = resident_bytes() - before
-    after = resident_bytes() - before
+        kept_again = heap.resident_bytes() - before
+    after = heap.resident_bytes() - before
     assert kept > 200 * MB
     assert kept_again < kept + 64 * MB
     assert after < 64 * MB
@@ -70,27 +64,27 @@ def test_the_allocator_is_switched_back_only_when_the_last_holder_leaves():
     thread = threading.Thread(target=other_model)
     thread.start()
     entered.wait(timeout=30)
-    before = resident_bytes()
+    before = heap.resident_bytes()
     try:
         with heap.keeping_freed_memory():
             assert heap.holders() == 2
         assert heap.holders() == 1
         # The other model is still running: memory freed now is still kept.
         allocate_touch_and_free()
-        assert resident_bytes() - before > 200 * MB
+        assert heap.resident_bytes() - before > 200 * MB
     finally:
         leave.set()
         thread.join(timeout=30)
     assert heap.holders() == 0
-    assert resident_bytes() - before < 64 * MB
+    assert heap.resident_bytes() - before < 64 * MB
 
 
 @needs_glibc
 def test_past_the_cap_the_watchdog_hands_kept_memory_back(monkeypatch):
-    before = resident_bytes()
+    before = heap.resident_bytes()
     with heap.keeping_freed_memory():
         allocate_touch_and_free()
-        assert resident_bytes() - before > 200 * MB
+        assert heap.resident_bytes() - before > 200 * MB
         assert heap.watchdog_trims() == 0  # far below 0.75 of the machine
         # A cap this process is already above: the next check trims.
         monkeypatch.setattr(heap, "RSS_CAP_FRACTION", 1e-6)
@@ -99,7 +93,7 @@ def test_past_the_cap_the_watchdog_hands_kept_memory_back(monkeypatch):
                 break
             time.sleep(0.05)
         assert heap.watchdog_trims() > 0
-        assert resident_bytes() - before < 64 * MB
+        assert heap.resident_bytes() - before < 64 * MB
     assert heap.watchdog_trims() is None
 
 
@@ -130,19 +124,15 @@ import threading
 import numpy as np
 from retail_ml import heap
 
-def resident():
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096
-
 def model():
     np.ones(1000).sum()  # the worker thread gets its arena, as dbt's threads have before a model
-    before = resident()
+    before = heap.resident_bytes()
     with heap.keeping_freed_memory():
         array = np.ones(2**25)  # 256 MB
         array[-1] = 2.0
         del array
-        print("kept", (resident() - before) >> 20)
-    print("after", (resident() - before) >> 20)
+        print("kept", (heap.resident_bytes() - before) >> 20)
+    print("after", (heap.resident_bytes() - before) >> 20)
 
 thread = threading.Thread(target=model)
 thread.start()
