@@ -14,7 +14,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     return recommendations_from_warehouse(
         ServingRelations(
-            serving=dbt.ref("int_customer_features_requested").filter("is_latest"),
+            serving=dbt.ref("int_recommender_serving_customers"),
             lines=dbt.ref("int_recommender_order_lines"),
             catalogue=dbt.ref("int_product_catalogue_requested"),
             metrics=dbt.ref("ml_recommendation_metrics"),

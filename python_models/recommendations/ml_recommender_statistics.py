@@ -10,7 +10,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     return statistics_from_warehouse(
         StatisticsRelations(
-            serving=dbt.ref("int_customer_features_requested").filter("is_latest"),
+            serving=dbt.ref("int_recommender_serving_customers"),
             lines=dbt.ref("int_recommender_order_lines"),
             catalogue=dbt.ref("int_product_catalogue_requested"),
             metrics=dbt.ref("ml_recommendation_metrics"),
