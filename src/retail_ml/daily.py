@@ -32,6 +32,7 @@ days before its day are closed, its own day is open.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from datetime import UTC, datetime, timedelta
@@ -165,4 +166,10 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     # dbt runs in this process: its threads need one malloc arena from the start (retail_ml.heap).
     exec_with_allocator_env([sys.executable, "-m", "retail_ml.daily", *sys.argv[1:]])
-    sys.exit(main())
+    code = main()
+    # dbt's parsed project and the Python models' imports are millions of objects: the
+    # collector's passes over them while the interpreter shuts down cost ~0.9 s at `large`,
+    # for memory the process hands back by exiting. Objects are still freed, files closed.
+    gc.disable()
+    gc.freeze()
+    sys.exit(code)
