@@ -23,54 +23,29 @@ features as (
     where is_latest
 ),
 
+-- Both sides project the same columns in the same order, so the differences are whole rows.
 only_recommender as (
-    select
-        customer_id,
-        country_code,
-        signup_channel,
-        as_of_date
-    from recommender
+    select * from recommender
     except all
-    select
-        customer_id,
-        country_code,
-        signup_channel,
-        as_of_date
-    from features
+    select * from features
 ),
 
 only_features as (
-    select
-        customer_id,
-        country_code,
-        signup_channel,
-        as_of_date
-    from features
+    select * from features
     except all
-    select
-        customer_id,
-        country_code,
-        signup_channel,
-        as_of_date
-    from recommender
+    select * from recommender
 ),
 
 final as (
     select
         'int_recommender_serving_customers' as only_in,
-        customer_id,
-        country_code,
-        signup_channel,
-        as_of_date
+        *
     from only_recommender
     union all
     select
         'int_customer_features_requested' as only_in,
-        customer_id,
-        country_code,
-        signup_channel,
-        as_of_date
+        *
     from only_features
 )
 
-select * from final
+select * from final  -- noqa: AM04
