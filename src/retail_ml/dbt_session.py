@@ -7,7 +7,7 @@ pre-flight read files. So the session imports dbt and parses the project in a ba
 thread started before the landing (dbt's programmatic runner, `dbtRunner`), and builds with the
 parsed manifest: the build starts on its first node. The same thread warms the imports of the
 Python models once the build has started, while its first (SQL) nodes run: warmed before, they
-held the GIL the pre-flight's per-file checks need, and delayed the build by ~2 s at `large`.
+held the GIL the pre-flight's per-file checks need, and delayed the build by 2-4 s at `large`.
 
 The landing and the pre-flight are mostly Arrow and DuckDB work, which releases Python's GIL,
 so the thread runs alongside them. The build's log goes to stdout as the CLI's does; the parse
