@@ -5,8 +5,8 @@
     a refresh, the CI).
 #}
 {% macro changed_key_groups(model, key_columns, changed_since) -%}
-    {%- set since = checked_through() -%}
-    {%- if since is none or not changed_since -%}
+    {%- set changed = changed_rows_condition(changed_since) -%}
+    {%- if not changed -%}
         {{ model }}
     {%- else -%}
         (
@@ -15,15 +15,27 @@
             inner join (
                 select distinct {{ key_columns | join(', ') }}
                 from {{ model }} as changed
-                where {% for column in changed_since -%}
-                    {{ column }} >= cast('{{ since }}' as timestamp){% if not loop.last %} or {% endif %}
-                {%- endfor %}
+                where {{ changed }}
             ) as changed_keys
                 on {% for column in key_columns -%}
                     scoped.{{ column }} is not distinct from changed_keys.{{ column }}{% if not loop.last %}
                 and {% endif %}
                 {%- endfor %}
         ) as changed_key_groups
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The rows a daily run changed, as a condition on `changed_since` (timestamp columns): one of
+    them on or after the landing clock of the last green daily run. Empty when every row is to
+    be checked (no such run recorded, or no columns given).
+-#}
+{% macro changed_rows_condition(changed_since) -%}
+    {%- set since = checked_through() -%}
+    {%- if since is not none and changed_since -%}
+        {%- for column in changed_since -%}
+            {{ column }} >= cast('{{ since }}' as timestamp){% if not loop.last %} or {% endif %}
+        {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
 

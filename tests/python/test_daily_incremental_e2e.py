@@ -500,38 +500,81 @@ def test_a_daily_run_compares_the_strategies_on_the_dates_it_wrote(sequence, tmp
     assert compared_dates(earlier) == {serving.isoformat(), cutoff.isoformat()}
 
 
+class SeededCopy:
+    """A copy of the daily runs' warehouse to seed rows into, and its dbt tests run as a daily
+    run after the last green one would run them (scoped) or as a full build does (whole
+    tables)."""
+
+    def __init__(self, sequence: Sequence, tmp_path: Path) -> None:
+        self.sequence, self.work = sequence, tmp_path / "dbt"
+        self.since = (warehouse_state.read_state(sequence.db_path) or {})["checked_through"]
+        self.db = tmp_path / "wh" / "warehouse.duckdb"  # the staging views name their catalog so
+        self.db.parent.mkdir()
+        shutil.copyfile(sequence.db_path, self.db)
+
+    def insert(self, table: str, rows: str, *, landed_after_clock: bool = False) -> None:
+        """Inserts the rows of `rows` (a SELECT with one `?`, bound to the clock) into `table`,
+        with their own timestamps or as landed and usable an hour after the clock."""
+        with duckdb.connect(str(self.db)) as con:
+            if not landed_after_clock:
+                con.execute(f"insert into {table} {rows}", [self.since])  # noqa: S608
+                return
+            con.execute(f"insert into {table} by name with old as ({rows}) "  # noqa: S608
+                        "select * replace (cast(? as timestamp) + interval 1 hour as _loaded_at,"
+                        " cast(? as timestamp) + interval 1 hour as known_at) from old",
+                        [self.since] * 3)
+
+    def failed(self, select: list[str], *, scoped: bool, expected: int) -> set[str]:
+        """The unique ids of the selected tests that fail (`expected`: how many run)."""
+        os.environ["RETAIL_ML_CHECKED_THROUGH"] = self.since if scoped else ""
+        try:
+            run = run_dbt(["test", "--select", *select], raw_dir=self.sequence.raw_dir,
+                          db_path=self.db, work_dir=self.work)
+        finally:
+            os.environ.pop("RETAIL_ML_CHECKED_THROUGH")
+        assert len(run.results) == expected, run.output[-3000:]
+        return {r["unique_id"].split(".")[2] for r in run.results if r["status"] == "fail"}
+
+
 def test_scoped_grain_tests_fail_on_a_changed_key_group_and_skip_the_checked_rows(
         sequence, tmp_path):
     """Seeded on a copy of the warehouse: an old web session row repeated with its old
     timestamps is outside a daily run's scope (found only by the whole-table test), the same
     row repeated as landed after the last green daily run fails the base and staging tests."""
-    since = (warehouse_state.read_state(sequence.db_path) or {})["checked_through"]
-    db = tmp_path / "wh" / "warehouse.duckdb"  # the staging views name their catalog so
-    db.parent.mkdir()
-    shutil.copyfile(sequence.db_path, db)
+    copy = SeededCopy(sequence, tmp_path)
     old_row = ("select * from base_shop__web_sessions where quarantine_rule is null "
                "and _loaded_at < cast(? as timestamp) order by raw_row_id limit 1")
-    with duckdb.connect(str(db)) as con:
-        con.execute(f"insert into base_shop__web_sessions {old_row}", [since])
-    grain_tests = ["--select", "test_name:unique,base_shop__web_sessions",
+    copy.insert("base_shop__web_sessions", old_row)
+    grain_tests = ["test_name:unique,base_shop__web_sessions",
                    "test_name:unique,stg_shop__web_sessions"]
 
     def failed(scoped: bool) -> set[str]:
-        os.environ["RETAIL_ML_CHECKED_THROUGH"] = since if scoped else ""
-        try:
-            run = run_dbt(["test", *grain_tests], raw_dir=sequence.raw_dir, db_path=db,
-                          work_dir=tmp_path / "dbt")
-        finally:
-            os.environ.pop("RETAIL_ML_CHECKED_THROUGH")
-        assert len(run.results) == 2, run.output[-3000:]
-        return {r["unique_id"].split(".")[2].split("_shop__")[0] for r in run.results
-                if r["status"] == "fail"}
+        return {name.split("_shop__")[0]
+                for name in copy.failed(grain_tests, scoped=scoped, expected=2)}
 
     assert failed(scoped=False) == {"unique_base", "unique_stg"}
     assert failed(scoped=True) == set()
-    with duckdb.connect(str(db)) as con:
-        landed_later = ("select * replace (cast(? as timestamp) + interval 1 hour as _loaded_at,"
-                        " cast(? as timestamp) + interval 1 hour as known_at) from old")
-        con.execute(f"insert into base_shop__web_sessions by name with old as ({old_row}) "  # noqa: S608
-                    + landed_later, [since, since, since])
+    copy.insert("base_shop__web_sessions", old_row, landed_after_clock=True)
     assert failed(scoped=True) == {"unique_base", "unique_stg"}
+
+
+def test_scoped_relationships_fail_on_a_changed_orphan_and_skip_the_checked_rows(
+        sequence, tmp_path):
+    """Seeded on a copy of the warehouse: a staged order line naming no order, with an old
+    line's timestamps, is outside a daily run's scope (found only by the whole-table test);
+    the same line as landed after the last green daily run fails the scoped test."""
+    copy = SeededCopy(sequence, tmp_path)
+    orphan = ("select * replace (-1 as order_id) from base_shop__order_items"
+              " where quarantine_rule is null and _loaded_at < cast(? as timestamp)"
+              " order by raw_row_id limit 1")
+    copy.insert("base_shop__order_items", orphan)
+
+    def failed(scoped: bool) -> set[str]:
+        # relationships_stg_shop__order_items_known_at__<column>__...: the column.
+        return {name.split("__")[2] for name in copy.failed(
+            ["test_name:relationships,stg_shop__order_items"], scoped=scoped, expected=2)}
+
+    assert failed(scoped=False) == {"order_id"}
+    assert failed(scoped=True) == set()
+    copy.insert("base_shop__order_items", orphan, landed_after_clock=True)
+    assert failed(scoped=True) == {"order_id"}
