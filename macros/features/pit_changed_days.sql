@@ -14,3 +14,15 @@
     {{- '\n    union' if not loop.last }}
 {%- endfor %}
 {%- endmacro %}
+
+{#
+    The rows of an input whose (`key`, `event_date`) pair is one of changed_days': what an events
+    model's incremental run recomputes from. The lower bound on the date is implied by the pair;
+    it lets the engine drop the older days' rows before it hashes the pairs (changed days reach
+    back weeks, to the orders cancelled or returned since; the inputs hold years):
+    int_customer_events_known's daily SQL 2.2-2.4 -> 0.9 s at `large`, the same rows.
+#}
+{% macro pit_in_changed_days(key, event_date) -%}
+    ({{ key }}, {{ event_date }}) in (select {{ key }}, event_date from changed_days)
+        and {{ event_date }} >= (select min(event_date) from changed_days)
+{%- endmacro %}

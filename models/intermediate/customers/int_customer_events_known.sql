@@ -38,9 +38,8 @@
     } %}
     {%- set changed = {} %}
     {%- for name, relation in inputs.items() %}
-        {%- do changed.update({name: '(select * from ' ~ relation ~ ' where (customer_id, '
-            ~ dates[name] ~ ') in (select customer_id, event_date from changed_days)) as changed_'
-            ~ name}) %}
+        {%- do changed.update({name: '(select * from ' ~ relation ~ ' where '
+            ~ pit_in_changed_days('customer_id', dates[name]) ~ ') as changed_' ~ name}) %}
     {%- endfor %}
 
 with

@@ -29,8 +29,8 @@
 {%- set changed_only = {} %}
 {%- if is_incremental() %}
     {%- for name in inputs %}
-        {%- do changed_only.update({name: '\n    where (product_id, ' ~ event_dates[name]
-            ~ ') in (select product_id, event_date from changed_days)'}) %}
+        {%- do changed_only.update({name: '\n    where '
+            ~ pit_in_changed_days('product_id', event_dates[name])}) %}
     {%- endfor %}
     {%- set since = usable_since_last_run(['known_date', 'retracted_date']) %}
     {%- set usable_since = {
