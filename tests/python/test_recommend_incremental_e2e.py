@@ -3,7 +3,8 @@ backtest only when a row it reads changes, and then equals a full rebuild.
 
 On a copy of the small warehouse `dbt build` made (the fixture), with `dbt run` of that model
 alone: a stored row is altered as a marker (a recomputation would overwrite it), then inputs
-are changed where the backtest does not read them (the marker must stay) and where it does (the
+are changed where the backtest does not read them (the marker must stay; a product landing
+after the newest cutoff, with the catalogue rebuilt, is one) and where it does (the
 marker must go, with a new fingerprint), and the result is compared with a full refresh.
 """
 
@@ -60,6 +61,27 @@ def test_the_backtest_is_recomputed_only_when_a_row_it_reads_changes(built_wareh
     assert deleted == 1
     run_model(built_warehouse, db, tmp_path / "unread")
     assert state(db) == (fingerprints, rows, MARKER), "nothing recomputed"
+
+    # Not read either: a product landing after the newest cutoff (most daily runs land one)
+    # joins the serving day's catalogue, not a cutoff's.
+    with duckdb.connect(str(db)) as con:
+        landed_at = ("(select cast(max(cutoff_date) as timestamp) + interval 36 hour"
+                     " from int_recommender_backtest_windows)")
+        landed = con.execute(
+            "insert into base_shop__products select * replace ("  # noqa: S608 - constant SQL
+            "    'test/new-product' as raw_row_id, id + 1000000 as id,"
+            f"    {landed_at} as _loaded_at, {landed_at} as known_at)"
+            " from base_shop__products where quarantine_rule is null"
+            " order by id limit 1").fetchone()[0]
+    assert landed == 1
+    run_model(built_warehouse, db, tmp_path / "new_product", "int_product_catalogue_requested")
+    assert state(db) == (fingerprints, rows, MARKER), "nothing recomputed"
+    with duckdb.connect(str(db), read_only=True) as con:
+        listed_on = con.execute(
+            "select count(*) from int_product_catalogue_requested"
+            " where product_id > 1000000 and as_of_date = (select max(as_of_date)"
+            "     from int_product_catalogue_requested)").fetchone()[0]
+    assert listed_on == 1, "the new product is in the serving day's catalogue"
 
     # Read: one purchase of the newest window's label period.
     with duckdb.connect(str(db)) as con:

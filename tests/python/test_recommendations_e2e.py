@@ -102,8 +102,9 @@ def test_products_launching_later_are_not_recommended_earlier(built_warehouse):
 
 def test_recommender_inputs_are_point_in_time(built_warehouse):
     """The SQL inputs, recomputed from staged rows: the windows (ending on the latest landed
-    month-end), the order lines with the day each became known, products on sale (launched and
-    landed) on each date, each window's population and what it bought in its label period."""
+    month-end), the order lines with the day each became known, the products known (landed) on
+    each date and which are on sale (launched too), each window's population and what it
+    bought in its label period."""
     with built_warehouse.connect() as con:
         windows = frame(con, "select * from int_recommender_backtest_windows order by 1")
         latest, evaluation_cutoff = con.execute(
@@ -137,10 +138,30 @@ def test_recommender_inputs_are_point_in_time(built_warehouse):
                 and cast(p.loaded_at as date) <= c.as_of_date)
             """
         ).fetchone()[0]
-        catalogue_sizes = con.execute(
-            "select count(distinct as_of_date), min(n), max(n), (select count(*) from"
-            " stg_shop__products) from (select as_of_date, count(*) as n"
-            " from int_product_catalogue_requested group by as_of_date)"
+        # Each date's catalogue: exactly the products whose row landed by its end.
+        catalogue_differences = con.execute(
+            """
+            with dates as (
+                select distinct as_of_date from int_product_catalogue_requested
+            ),
+            expected as (
+                select p.product_id, d.as_of_date
+                from stg_shop__products as p
+                inner join dates as d on cast(p.loaded_at as date) <= d.as_of_date
+            ),
+            listed as (
+                select product_id, as_of_date from int_product_catalogue_requested
+            )
+            select (select count(*) from dates), count(*) filter (where side = 'missing'),
+                count(*) filter (where side = 'unknown'),
+                (select count(*) from dates where as_of_date
+                    < (select max(cast(loaded_at as date)) from stg_shop__products))
+            from (
+                (select 'missing' as side, * from (from expected except all from listed))
+                union all
+                (select 'unknown' as side, * from (from listed except all from expected))
+            )
+            """
         ).fetchone()
         outside = con.execute(
             """
@@ -177,8 +198,10 @@ def test_recommender_inputs_are_point_in_time(built_warehouse):
     assert lengths == [30] * 4
     assert line_differences == 0
     assert wrongly_launched == 0
-    size = catalogue_sizes[3]
-    assert catalogue_sizes == (5, size, size, size), "serving day + 4 cutoffs, every product"
+    dates, missing, unknown, dates_before_a_landing = catalogue_differences
+    assert dates == 5, "serving day + 4 cutoffs"
+    assert (missing, unknown) == (0, 0), "each date lists exactly the products known by it"
+    assert dates_before_a_landing > 0, "the small data lands products after a cutoff"
     assert outside == 0 and unknown_buyers == 0
 
 

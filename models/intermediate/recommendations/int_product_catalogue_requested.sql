@@ -1,8 +1,8 @@
 -- One row per staged product and recommender as-of date (the serving day of
--- int_feature_dates_requested and the backtest cutoffs of int_recommender_backtest_windows),
--- launched or not: what the recommender
--- may recommend on that date, with the repurchase flag of its subcategory and its features as
--- of that date (feat_product_daily; null while the product is not yet on sale).
+-- int_feature_dates_requested and the backtest cutoffs of int_recommender_backtest_windows)
+-- on which the product is known, launched or not: what the recommender may recommend on that
+-- date, with the repurchase flag of its subcategory and its features as of that date
+-- (feat_product_daily; null while the product is not yet on sale).
 with
 
 products as (
@@ -43,7 +43,11 @@ product_dates as (
         cast(products.launched_at as date) as launched_date,
         recommender_dates.as_of_date
     from products
-    cross join recommender_dates
+    -- Known on D once its row landed (pit_known_date's rule, as feat_product_daily): a product
+    -- that lands later is not in an earlier date's catalogue, so the backtest's past cutoffs
+    -- keep their catalogue (and ml_recommendation_metrics its rows) when new products land.
+    inner join recommender_dates
+        on cast(products.loaded_at as date) <= recommender_dates.as_of_date
 ),
 
 final as (

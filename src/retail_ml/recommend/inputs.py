@@ -8,7 +8,8 @@ Nothing here decides when a row became known: the SQL models do, once
   history as of a date is the lines known and not retracted by its end
   (:func:`order_lines_as_of`);
 * ``int_product_catalogue_requested``: product × as-of date (the serving day and the backtest
-  cutoffs), every staged product with its repurchase flag and whether it is on sale that day;
+  cutoffs), every staged product known that day (its row landed by its end), with its
+  repurchase flag and whether it is on sale that day;
 * ``int_recommender_backtest_windows``, ``int_recommender_evaluation_customers`` and
   ``int_recommender_evaluation_purchases``: the backtest's windows, who is evaluated at each
   cutoff and what they bought after it.
@@ -168,8 +169,8 @@ def build_catalog(catalogue: pd.DataFrame) -> Catalog:
 
     Args:
         catalogue: int_product_catalogue_requested rows of one as-of date
-            (``CATALOGUE_COLUMNS``): every product, launched or not; only launched ones
-            (``is_launched``) are ever recommended.
+            (``CATALOGUE_COLUMNS``): every product known that day, launched or not; only
+            launched ones (``is_launched``) are ever recommended.
 
     Raises:
         ValueError: On missing columns, no products, or a duplicated product id.
