@@ -73,6 +73,7 @@ def bench_daily(scale: str, future_dir: Path, end_date: date, project_dir: Path,
                 progress: Path | None = None) -> dict:
     """The four runs (module docstring); `progress` gets the steps measured so far after each
     one, so a run cut short leaves its numbers."""
+    started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     work = Path(tempfile.mkdtemp(prefix=f"retail_ml_bench_daily_{scale}_", dir=work_parent))
     try:
         raw, db = work / "raw", work / "wh" / "warehouse.duckdb"
@@ -138,7 +139,8 @@ def bench_daily(scale: str, future_dir: Path, end_date: date, project_dir: Path,
         shutil.rmtree(work, ignore_errors=True)
     return {
         "kind": "daily", "scale": scale, "machine": machine_info(),
-        "started_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "load_average_1m_after": round(os.getloadavg()[0], 2),
         "future_manifest": {k: manifest.get(k) for k in ("scale", "seed", "end_date")},
         "landed_through_before": end_date.isoformat(), "refresh_hours": refresh_hours,
@@ -188,6 +190,7 @@ def _new_customers(raw: Path) -> int:
 
 
 def bench_build(scale: str, raw_dir: Path, project_dir: Path, work_parent: Path | None) -> dict:
+    started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     work = Path(tempfile.mkdtemp(prefix=f"retail_ml_bench_build_{scale}_", dir=work_parent))
     try:
         db = work / "warehouse.duckdb"
@@ -206,7 +209,8 @@ def bench_build(scale: str, raw_dir: Path, project_dir: Path, work_parent: Path 
         shutil.rmtree(work, ignore_errors=True)
     manifest = _read_json(raw_dir / "_manifest.json")
     return {"kind": "build", "scale": scale, "machine": machine_info(),
-            "started_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "started_at": started_at,
+            "finished_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
             "load_average_1m_after": round(os.getloadavg()[0], 2),
             "raw_manifest": {k: manifest.get(k) for k in ("scale", "seed", "end_date")},
             "raw_rows": manifest.get("rows", {}),
@@ -287,7 +291,9 @@ def render_daily(result: dict) -> str:
         "full_refresh_same_data": "full refresh of the landed files (+ the refresh's hours)",
     }
     lines = [f"# Daily and intraday runs at `{result['scale']}`", "",
-             f"Started {result['started_at']}, load average after "
+             f"Started {result['started_at']}"
+             + (f", finished {result['finished_at']}" if result.get("finished_at") else "")
+             + ", load average after "
              f"{result['load_average_1m_after']} (2 cores; other sessions shared the machine); "
              f"DuckDB memory_limit {result.get('memory_limit')}, threads {result.get('threads')}.",
              "", "| run | wall | peak RSS | dbt steps (wall s) | landed |", "|---|---|---|---|---|"]
