@@ -331,3 +331,15 @@ def test_tiling_shifts_ids_in_sliced_list_chunks_with_nulls():
         {"id": 103, "viewed_product_ids": [103]},
         {"id": 104, "viewed_product_ids": [104, 105, 106]},
     ]
+
+
+def test_the_committed_daily_bench_renders_to_its_markdown_with_start_and_finish() -> None:
+    from retail_ml.bench.incremental import render_daily
+
+    benchmarks = Path(__file__).resolve().parents[2] / "docs" / "benchmarks"
+    result = json.loads((benchmarks / "bench_daily_large.json").read_text())
+    assert result["started_at"] < result["finished_at"]
+    assert render_daily(result) == (benchmarks / "bench_daily_large.md").read_text()
+    older = {k: v for k, v in result.items() if k != "finished_at"}
+    header = render_daily(older).splitlines()[2]
+    assert header.startswith(f"Started {result['started_at']}, load average after ")

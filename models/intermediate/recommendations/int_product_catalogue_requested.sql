@@ -43,9 +43,10 @@ product_dates as (
         cast(products.launched_at as date) as launched_date,
         recommender_dates.as_of_date
     from products
-    -- Known on D once its row landed (pit_known_date's rule, as feat_product_daily): a product
-    -- that lands later is not in an earlier date's catalogue, so the backtest's past cutoffs
-    -- keep their catalogue (and ml_recommendation_metrics its rows) when new products land.
+    -- Listed on D once its row landed by D's end (launched or not; feat_product_daily also
+    -- needs the launch): a product that lands later is not in an earlier date's catalogue, so
+    -- the backtest's past cutoffs keep their catalogue (and ml_recommendation_metrics its rows)
+    -- when new products land.
     inner join recommender_dates
         on cast(products.loaded_at as date) <= recommender_dates.as_of_date
 ),
