@@ -258,3 +258,34 @@ def test_a_partial_build_publishes_what_it_built_and_keeps_the_rest(tmp_path):
     publish(private, manifest, _results("a", "b", "v"), published)
     assert _published_values(published) == (4, 40, 44)
     assert not [p.name for p in published.iterdir() if ".tmp-" in p.name]
+
+
+def test_the_parquet_files_hold_the_published_rows_and_a_failed_export_publishes_nothing(
+        tmp_path):
+    """Each Parquet file holds its published table's rows. When an export fails (here: a table
+    whose file cannot be created), nothing is published, the previous copy stays byte-identical
+    and no temporary file is left."""
+    from retail_ml.publish import publish
+
+    private, published = tmp_path / "wh.duckdb", tmp_path / "published"
+    manifest = manifest_of(node("a", access="public"), node("b", access="public"))
+    with duckdb.connect(str(private)) as con:
+        con.execute("create table a as select range as x, range % 7 as k from range(50000)")
+        con.execute("create table b as select 'b' || range as y from range(3)")
+        con.execute('create table "c/d" as select 1 as z')
+    publish(private, manifest, _results("a", "b"), published)
+    with duckdb.connect(str(published / "retail_ml.duckdb"), read_only=True) as con:
+        for table in ("a", "b"):
+            parquet = str(published / "parquet" / f"{table}.parquet")
+            differences = con.execute(
+                f"select count(*) from ((from main.{table} except all from read_parquet(?))"  # noqa: S608
+                f" union all (from read_parquet(?) except all from main.{table}))",
+                [parquet, parquet]).fetchone()[0]
+            assert differences == 0, table
+    before = digest(published)
+
+    broken = manifest_of(node("a", access="public"), node("c/d", access="public"))
+    with pytest.raises(duckdb.IOException):
+        publish(private, broken, _results("a", "c/d"), published)
+    assert digest(published) == before
+    assert not [p.name for p in published.iterdir() if ".tmp-" in p.name]
