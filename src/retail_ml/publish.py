@@ -16,6 +16,14 @@ and the build's own scratch relations (`__dbt_tmp`, `__dbt_backup`). Analysts an
   every day; read it from the DuckDB file with a filter on `as_of_date`).
 - `_published.json`: when, from which dbt invocation, which relations and row counts.
 
+A table whose model declares `meta.publication_bucket` (a column, e.g. a date: its values group
+the rows the publication compares and replaces together) is not copied again when the previous
+copy of the same private warehouse holds it with the same columns: the publication starts from
+that copy (a file copy) and replaces only the buckets whose rows differ, found by comparing per
+bucket the row count and the sum of the rows' hashes on both sides (reconcile_by_bucket). That
+is correct for any bucket column (a row that moved between buckets changes both); a column whose
+values a daily run touches few of makes it cheap (README: "A day costs what it changed").
+
 A build that is not fully green (any error, failed test or skipped node, or a public model it
 did not build) publishes nothing: the previous published copy stays byte-identical.
 
@@ -62,6 +70,7 @@ class Relation:
     relation_name: str
     compiled_code: str = ""
     depends_on: tuple[str, ...] = ()
+    bucket_column: str | None = None
 
     @property
     def is_view(self) -> bool:
@@ -103,6 +112,7 @@ def _relation(node: Mapping[str, Any]) -> Relation:
         relation_name=node.get("relation_name") or "",
         compiled_code=node.get("compiled_code") or "",
         depends_on=tuple(node.get("depends_on", {}).get("nodes", [])),
+        bucket_column=(node["config"].get("meta") or {}).get("publication_bucket"),
     )
 
 
@@ -139,6 +149,10 @@ def plan_publication(manifest: Mapping[str, Any]) -> PublishPlan:
     for relation in [*relations, *internal.values()]:
         if is_scratch(relation.name):
             raise NotPublishable(f"refusing to publish a scratch relation: {relation.name}")
+        declared = nodes[relation.unique_id].get("columns") or {}
+        if relation.bucket_column and relation.bucket_column not in declared:
+            raise NotPublishable(f"{relation.name}: meta.publication_bucket "
+                                 f"{relation.bucket_column!r} is not one of its columns")
     internal_sorted = sorted(internal.values(), key=lambda r: r.name)
     return PublishPlan(
         public_tables=tuple(r for r in relations if not r.is_view),
@@ -211,6 +225,64 @@ def _tables_to_keep(con: duckdb.DuckDBPyConnection, plan: PublishPlan,
             if t.unique_id not in built and (schema, t.name) in present}
 
 
+def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str,
+             name: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = ?"
+        " and schema_name = ? and table_name = ? order by column_index",
+        [database, schema, name]).fetchall()
+
+
+def _tables_to_reconcile(con: duckdb.DuckDBPyConnection, plan: PublishPlan,
+                         kept: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The planned tables with a bucket column that the previous copy holds with the same
+    columns (names, types, order) as the private warehouse, and that are not kept whole."""
+    database = con.execute("select current_database()").fetchone()[0]
+    planned = [("main", t) for t in plan.public_tables]
+    planned += [(INTERNAL_SCHEMA, t) for t in plan.internal_tables]
+    return {
+        (schema, t.name) for schema, t in planned
+        if t.bucket_column and (schema, t.name) not in kept
+        and _columns(con, database, schema, t.name)
+        == _columns(con, "private", t.schema, t.name) != []
+    }
+
+
+def reconcile_by_bucket(con: duckdb.DuckDBPyConnection, schema: str,
+                        table: Relation) -> tuple[int, int]:
+    """Makes the copy's `schema.table` hold the rows of the private warehouse's table: per
+    value of the bucket column, the row count and the sum of the rows' hashes are compared on
+    both sides, and the rows of every bucket that differs are deleted and copied again. Equal
+    fingerprints mean equal rows up to a 64-bit hash collision. Returns (buckets replaced, rows
+    copied)."""
+    target = f"{_quote(schema)}.{_quote(table.name)}"
+    source = f"private.{_quote(table.schema)}.{_quote(table.name)}"
+    bucket = f"hash({_quote(table.bucket_column or '')})"
+
+    def fingerprints(relation: str) -> str:
+        # hash(table_row) hashes the whole row (a struct of every column); the bucket's hash is
+        # never null, so a null bucket value is a bucket like any other.
+        return (f"select {bucket} as bucket, count(*) as row_count,"  # noqa: S608 - manifest names
+                " sum(hash(table_row)) as row_hashes"
+                f" from (select * from {relation}) as table_row group by all")
+
+    con.execute(
+        "create or replace temp table changed_buckets as"  # noqa: S608 - manifest names
+        f" select bucket from ({fingerprints(target)}) as published"
+        f" full outer join ({fingerprints(source)}) as private using (bucket)"
+        " where published.row_count is distinct from private.row_count"
+        " or published.row_hashes is distinct from private.row_hashes")
+    buckets = con.execute("select count(*) from changed_buckets").fetchone()[0]
+    rows = 0
+    if buckets:
+        con.execute(f"delete from {target} where {bucket} in "  # noqa: S608
+                    "(select bucket from changed_buckets)")
+        rows = con.execute(f"insert into {target} select * from {source} where {bucket} in "  # noqa: S608
+                           "(select bucket from changed_buckets)").fetchone()[0]
+    con.execute("drop table changed_buckets")
+    return buckets, rows
+
+
 def _drop_all_but(con: duckdb.DuckDBPyConnection, kept: set[tuple[str, str]]) -> None:
     """Empties the copied publication except the kept tables (views first: they read tables)."""
     views = con.execute(
@@ -227,14 +299,14 @@ def _drop_all_but(con: duckdb.DuckDBPyConnection, kept: set[tuple[str, str]]) ->
 
 
 def _copy_tables(con: duckdb.DuckDBPyConnection, schema: str,
-                 tables: Iterable[Relation]) -> dict[str, int]:
-    counts = {}
+                 tables: Iterable[Relation]) -> None:
     for table in tables:
-        target = f"{_quote(schema)}.{_quote(table.name)}"
-        con.execute(f"create table {target} as select * from "  # noqa: S608 - manifest names
+        con.execute(f"create table {_quote(schema)}.{_quote(table.name)} as select * from "  # noqa: S608 - manifest names
                     f"private.{_quote(table.schema)}.{_quote(table.name)}")
-        counts[table.name] = con.execute(f"select count(*) from {target}").fetchone()[0]  # noqa: S608
-    return counts
+
+
+def _row_count(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> int:
+    return con.execute(f"select count(*) from {_quote(schema)}.{_quote(name)}").fetchone()[0]  # noqa: S608
 
 
 def _copy_comments(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
@@ -270,10 +342,11 @@ def publish(
     Raises NotPublishable, leaving `published_dir` untouched, when the build is not green. The
     private warehouse is only read (attached read-only).
 
-    A partial build (`require_all_built=False`: the intraday refresh on top of a green daily
-    run) copies only the tables it built; the others are taken from the current published
-    copy of the same private warehouse (a file copy), where the last green build put them.
-    Every full build copies every table.
+    When the current published copy is of the same private warehouse, the publication starts
+    from a file copy of it: the tables with a bucket column are reconciled (reconcile_by_bucket)
+    instead of copied again. A partial build (`require_all_built=False`: the intraday refresh on
+    top of a green daily run) also keeps the tables it did not build as that copy holds them,
+    where the last green build put them. Every other table is copied.
     """
     plan = plan_publication(manifest)
     problems = build_failures(run_results, plan, require_all_built)
@@ -290,26 +363,47 @@ def publish(
                  for r in (*plan.public_tables, *plan.public_views)}
     placement |= {r.relation_name: f"{INTERNAL_SCHEMA}.{_quote(r.name)}"
                   for r in (*plan.internal_tables, *plan.internal_views)}
-    previous = None if require_all_built else _previous_publication(published_dir, private_db)
+    previous = _previous_publication(published_dir, private_db)
+    if require_all_built and not any(t.bucket_column for t in
+                                     (*plan.public_tables, *plan.internal_tables)):
+        previous = None  # nothing to keep or reconcile: a new file, without the old's free space
     built = {result["unique_id"] for result in run_results.get("results", [])
              if result["status"] == "success"}
+    replaced: dict[str, dict[str, int]] = {}
     try:
         if previous is not None:
             shutil.copyfile(final_db, temp_db)
         with duckdb.connect(str(temp_db)) as con:
             con.execute(f"attach {_literal(str(private_db))} as private (read_only)")
-            kept = _tables_to_keep(con, plan, built) if previous is not None else set()
-            public = [t for t in plan.public_tables if ("main", t.name) not in kept]
-            internal = [t for t in plan.internal_tables if (INTERNAL_SCHEMA, t.name) not in kept]
+            kept = (_tables_to_keep(con, plan, built)
+                    if previous is not None and not require_all_built else set())
+            reconciled = (_tables_to_reconcile(con, plan, kept)
+                          if previous is not None else set())
             if previous is not None:
-                _drop_all_but(con, kept)
-            counts: dict[str, int | None] = dict(_copy_tables(con, "main", public))
+                _drop_all_but(con, kept | reconciled)
+                # The dropped tables' blocks are reused only once the drop is checkpointed.
+                con.execute("checkpoint")
+            if plan.internal_tables or plan.internal_views:
+                con.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+            to_export = []
+            for schema, tables in (("main", plan.public_tables),
+                                   (INTERNAL_SCHEMA, plan.internal_tables)):
+                for table in tables:
+                    if (schema, table.name) in kept:
+                        continue
+                    if (schema, table.name) in reconciled:
+                        buckets, rows = reconcile_by_bucket(con, schema, table)
+                        replaced[table.name] = {"buckets": buckets, "rows": rows}
+                    else:
+                        _copy_tables(con, schema, [table])
+                    if schema == "main":
+                        to_export.append(table)
+            counts: dict[str, int | None] = {
+                t.name: _row_count(con, "main", t.name) for t in plan.public_tables
+                if ("main", t.name) not in kept}
             _copy_comments(con, counts)
             counts |= {t.name: previous["relations"].get(t.name) for t in plan.public_tables
                        if ("main", t.name) in kept}
-            if plan.internal_tables or plan.internal_views:
-                con.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
-                _copy_tables(con, INTERNAL_SCHEMA, internal)
             for view in (*plan.internal_views, *plan.public_views):
                 schema = "main" if view in plan.public_views else INTERNAL_SCHEMA
                 con.execute(f"create view {schema}.{_quote(view.name)} as "
@@ -318,7 +412,7 @@ def publish(
                 if view in plan.public_views:
                     counts[view.name] = None
             con.execute("detach private")
-            for table in public:
+            for table in to_export:
                 con.execute(f"copy main.{_quote(table.name)} to "
                             f"{_literal(str(temp_parquet / (table.name + '.parquet')))}"
                             " (format parquet)")
@@ -337,6 +431,7 @@ def publish(
             "private_warehouse": str(private_db),
             "relations": counts,
             "kept_from_previous": sorted(name for _, name in kept),
+            "replaced_buckets": dict(sorted(replaced.items())),
         }
         temp_info = published_dir / f"._published.json.tmp-{token}"
         temp_info.write_text(json.dumps(info, indent=2) + "\n")

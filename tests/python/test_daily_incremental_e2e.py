@@ -12,6 +12,7 @@ a full rebuild of the files landed by then under the same landing clock.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -404,6 +405,30 @@ def test_no_dbt_scratch_relation_is_left_behind(sequence):
             "select table_name from information_schema.tables").fetchall()]
         con.close()
         assert not [n for n in names if any(m in n for m in SCRATCH_MARKERS)], names
+
+
+def test_after_the_runs_the_published_copy_holds_the_private_rows(sequence):
+    """Every run after the first started from the previous published copy and replaced only
+    the buckets that differ in the bucketed tables (retail_ml.publish.reconcile_by_bucket):
+    after the whole sequence every published table still equals its private table."""
+    info = json.loads((sequence.published_dir / "_published.json").read_text())
+    assert "fct_order_lines" in info["replaced_buckets"], info
+    con = duckdb.connect()
+    con.execute(f"attach '{sequence.db_path}' as private (read_only)")
+    con.execute(f"attach '{sequence.published_dir / 'retail_ml.duckdb'}' as published "
+                "(read_only)")
+    tables = con.execute("select schema_name, table_name from duckdb_tables()"
+                         " where database_name = 'published'").fetchall()
+    found = {}
+    for schema, name in tables:
+        published, private = f"published.{schema}.{name}", f"private.main.{name}"
+        differing = con.execute(
+            f"select (select count(*) from (from {published} except all from {private})),"  # noqa: S608
+            f" (select count(*) from (from {private} except all from {published}))").fetchone()
+        if differing != (0, 0):
+            found[name] = differing
+    con.close()
+    assert len(tables) > 20 and found == {}
 
 
 def test_killed_runs_publish_nothing_and_the_registry_has_no_duplicate_version(sequence):
