@@ -258,13 +258,15 @@ def reconcile_by_bucket(con: duckdb.DuckDBPyConnection, schema: str,
     target = f"{_quote(schema)}.{_quote(table.name)}"
     source = f"private.{_quote(table.schema)}.{_quote(table.name)}"
     bucket = f"hash({_quote(table.bucket_column or '')})"
+    # Every column by name, in order (hash is order- and null-position-sensitive), so no
+    # column can shadow the row; the bucket's hash is never null, so a null bucket value is a
+    # bucket like any other.
+    row = "hash(" + ", ".join(_quote(name) for name, _ in
+                              _columns(con, "private", table.schema, table.name)) + ")"
 
     def fingerprints(relation: str) -> str:
-        # hash(table_row) hashes the whole row (a struct of every column); the bucket's hash is
-        # never null, so a null bucket value is a bucket like any other.
         return (f"select {bucket} as bucket, count(*) as row_count,"  # noqa: S608 - manifest names
-                " sum(hash(table_row)) as row_hashes"
-                f" from (select * from {relation}) as table_row group by all")
+                f" sum({row}) as row_hashes from {relation} group by all")
 
     con.execute(
         "create or replace temp table changed_buckets as"  # noqa: S608 - manifest names
