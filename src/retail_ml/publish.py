@@ -202,14 +202,32 @@ def view_sql(view: Relation, placement: Mapping[str, str]) -> str:
     return sql
 
 
-def _previous_publication(published_dir: Path, private_db: Path) -> dict | None:
+def _previous_publication(published_dir: Path, private_db: Path,
+                          plan: PublishPlan) -> dict | None:
     """The current publication's record if it was published from `private_db` (its tables are
-    then those of the last green build of that warehouse), else None."""
+    then those of the last green build of that warehouse) and every table it holds is still
+    planned with the same columns as in the private warehouse, else None. So a table or a
+    column dropped from the publication (say, found to be sensitive) goes with a new file: a
+    copy would keep its bytes in the file's free blocks."""
     info_path = published_dir / "_published.json"
     if not (published_dir / PUBLISHED_FILE_NAME).exists() or not info_path.exists():
         return None
     info = json.loads(info_path.read_text())
-    return info if info.get("private_warehouse") == str(private_db) else None
+    if info.get("private_warehouse") != str(private_db):
+        return None
+    planned = {("main", t.name): t for t in plan.public_tables}
+    planned |= {(INTERNAL_SCHEMA, t.name): t for t in plan.internal_tables}
+    with duckdb.connect(str(published_dir / PUBLISHED_FILE_NAME), read_only=True) as con:
+        con.execute(f"attach {_literal(str(private_db))} as private (read_only)")
+        database = con.execute("select current_database()").fetchone()[0]
+        held = con.execute("select schema_name, table_name from duckdb_tables()"
+                           " where database_name = ?", [database]).fetchall()
+        for schema, name in held:
+            table = planned.get((schema, name))
+            if table is None or (_columns(con, database, schema, name)
+                                 != _columns(con, "private", table.schema, table.name)):
+                return None
+    return info
 
 
 def _tables_to_keep(con: duckdb.DuckDBPyConnection, plan: PublishPlan,
@@ -300,11 +318,9 @@ def _drop_all_but(con: duckdb.DuckDBPyConnection, kept: set[tuple[str, str]]) ->
             con.execute(f"drop table {_quote(schema)}.{_quote(name)}")
 
 
-def _copy_tables(con: duckdb.DuckDBPyConnection, schema: str,
-                 tables: Iterable[Relation]) -> None:
-    for table in tables:
-        con.execute(f"create table {_quote(schema)}.{_quote(table.name)} as select * from "  # noqa: S608 - manifest names
-                    f"private.{_quote(table.schema)}.{_quote(table.name)}")
+def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: Relation) -> None:
+    con.execute(f"create table {_quote(schema)}.{_quote(table.name)} as select * from "  # noqa: S608 - manifest names
+                f"private.{_quote(table.schema)}.{_quote(table.name)}")
 
 
 def _row_count(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> int:
@@ -365,7 +381,7 @@ def publish(
                  for r in (*plan.public_tables, *plan.public_views)}
     placement |= {r.relation_name: f"{INTERNAL_SCHEMA}.{_quote(r.name)}"
                   for r in (*plan.internal_tables, *plan.internal_views)}
-    previous = _previous_publication(published_dir, private_db)
+    previous = _previous_publication(published_dir, private_db, plan)
     if require_all_built and not any(t.bucket_column for t in
                                      (*plan.public_tables, *plan.internal_tables)):
         previous = None  # nothing to keep or reconcile: a new file, without the old's free space
@@ -397,7 +413,7 @@ def publish(
                         buckets, rows = reconcile_by_bucket(con, schema, table)
                         replaced[table.name] = {"buckets": buckets, "rows": rows}
                     else:
-                        _copy_tables(con, schema, [table])
+                        _copy_table(con, schema, table)
                     if schema == "main":
                         to_export.append(table)
             counts: dict[str, int | None] = {

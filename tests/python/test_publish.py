@@ -311,7 +311,7 @@ def test_a_bucketed_table_is_reconciled_from_the_previous_copy_to_the_private_ro
     """A table with meta.publication_bucket is not copied again: starting from the previous
     copy, exactly the buckets whose rows differ are replaced, whatever changed in them (a
     value of another column, a row moved to another bucket, a deleted row, a duplicate, a
-    null bucket); its Parquet file follows. A changed column list copies the table again."""
+    null bucket); its Parquet file follows. A changed column list writes a new file."""
     from retail_ml.publish import publish
 
     private, published = tmp_path / "wh.duckdb", tmp_path / "published"
@@ -359,3 +359,30 @@ def test_a_bucket_column_the_model_does_not_declare_is_refused():
     manifest = manifest_of(_bucketed("a", "daye", ("id", "day")))
     with pytest.raises(NotPublishable, match="publication_bucket 'daye' is not one of"):
         plan_publication(manifest)
+
+
+def test_a_column_dropped_from_the_publication_leaves_no_bytes_in_the_published_file(tmp_path):
+    """A publication starts from the previous copy only when every table it holds is still
+    published with the same columns: a column dropped (say, found to be sensitive) would
+    otherwise stay in the copied file's free blocks, readable by anyone with the file."""
+    from retail_ml.publish import publish
+
+    private, published = tmp_path / "wh.duckdb", tmp_path / "published"
+    manifest = manifest_of(node("a", access="public"), _bucketed("b", "day", ("id", "day")))
+    secret = "a-value-no-reader-may-see-" + "5f3c9e1d7b2a4086"
+    with duckdb.connect(str(private)) as con:
+        # Copied first and large: its blocks sit before b's, so a drop frees them mid-file.
+        con.execute(f"create table a as select range as y, '{secret}' || (range % 7) as leaked"  # noqa: S608
+                    " from range(2000000)")
+        con.execute("create table b as select range as id, range % 3 as day from range(300000)")
+    publish(private, manifest, _results("a", "b"), published)
+    assert secret.encode() in (published / "retail_ml.duckdb").read_bytes()
+
+    with duckdb.connect(str(private)) as con:
+        con.execute("alter table a drop column leaked")
+    publish(private, manifest, _results("a", "b"), published)
+    assert secret.encode() not in (published / "retail_ml.duckdb").read_bytes()
+    assert json.loads((published / "_published.json").read_text())["replaced_buckets"] == {}
+
+    publish(private, manifest, _results("a", "b"), published)  # unchanged columns: reconciled
+    assert "b" in json.loads((published / "_published.json").read_text())["replaced_buckets"]
