@@ -215,14 +215,11 @@ def _previous_publication(published_dir: Path, private_db: Path,
     info = json.loads(info_path.read_text())
     if info.get("private_warehouse") != str(private_db):
         return None
-    planned = {("main", t.name): t for t in plan.public_tables}
-    planned |= {(INTERNAL_SCHEMA, t.name): t for t in plan.internal_tables}
+    planned = dict(_planned_tables(plan))
     with duckdb.connect(str(published_dir / PUBLISHED_FILE_NAME), read_only=True) as con:
         con.execute(f"attach {_literal(str(private_db))} as private (read_only)")
         database = con.execute("select current_database()").fetchone()[0]
-        held = con.execute("select schema_name, table_name from duckdb_tables()"
-                           " where database_name = ?", [database]).fetchall()
-        for schema, name in held:
+        for schema, name in _held_tables(con):
             table = planned.get((schema, name))
             if table is None or (_columns(con, database, schema, name)
                                  != _columns(con, "private", table.schema, table.name)):
@@ -230,17 +227,25 @@ def _previous_publication(published_dir: Path, private_db: Path,
     return info
 
 
+def _planned_tables(plan: PublishPlan) -> list[tuple[tuple[str, str], Relation]]:
+    """(schema, name) in the published file -> the relation, for every planned table."""
+    return ([(("main", t.name), t) for t in plan.public_tables]
+            + [((INTERNAL_SCHEMA, t.name), t) for t in plan.internal_tables])
+
+
+def _held_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """(schema, name) of every table of the connection's own database."""
+    return set(con.execute("select schema_name, table_name from duckdb_tables()"
+                           " where database_name = current_database()").fetchall())
+
+
 def _tables_to_keep(con: duckdb.DuckDBPyConnection, plan: PublishPlan,
                     built: set[str]) -> set[tuple[str, str]]:
     """The planned tables this build did not (re)build that the previous copy already holds:
     unchanged since the last green build published them."""
-    present = set(con.execute(
-        "select schema_name, table_name from duckdb_tables() "
-        "where database_name = current_database()").fetchall())
-    planned = [("main", t) for t in plan.public_tables]
-    planned += [(INTERNAL_SCHEMA, t) for t in plan.internal_tables]
-    return {(schema, t.name) for schema, t in planned
-            if t.unique_id not in built and (schema, t.name) in present}
+    present = _held_tables(con)
+    return {key for key, t in _planned_tables(plan)
+            if t.unique_id not in built and key in present}
 
 
 def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str,
@@ -253,17 +258,11 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str,
 
 def _tables_to_reconcile(con: duckdb.DuckDBPyConnection, plan: PublishPlan,
                          kept: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The planned tables with a bucket column that the previous copy holds with the same
-    columns (names, types, order) as the private warehouse, and that are not kept whole."""
-    database = con.execute("select current_database()").fetchone()[0]
-    planned = [("main", t) for t in plan.public_tables]
-    planned += [(INTERNAL_SCHEMA, t) for t in plan.internal_tables]
-    return {
-        (schema, t.name) for schema, t in planned
-        if t.bucket_column and (schema, t.name) not in kept
-        and _columns(con, database, schema, t.name)
-        == _columns(con, "private", t.schema, t.name) != []
-    }
+    """The planned tables with a bucket column that the previous copy holds (with the private
+    table's columns: _previous_publication reuses no other copy) and that are not kept whole."""
+    present = _held_tables(con)
+    return {key for key, t in _planned_tables(plan)
+            if t.bucket_column and key not in kept and key in present}
 
 
 def reconcile_by_bucket(con: duckdb.DuckDBPyConnection, schema: str,
@@ -381,10 +380,9 @@ def publish(
                  for r in (*plan.public_tables, *plan.public_views)}
     placement |= {r.relation_name: f"{INTERNAL_SCHEMA}.{_quote(r.name)}"
                   for r in (*plan.internal_tables, *plan.internal_views)}
-    previous = _previous_publication(published_dir, private_db, plan)
-    if require_all_built and not any(t.bucket_column for t in
-                                     (*plan.public_tables, *plan.internal_tables)):
-        previous = None  # nothing to keep or reconcile: a new file, without the old's free space
+    # With nothing to keep or reconcile, a new file, without the old's free space.
+    reusable = not require_all_built or any(t.bucket_column for _, t in _planned_tables(plan))
+    previous = _previous_publication(published_dir, private_db, plan) if reusable else None
     built = {result["unique_id"] for result in run_results.get("results", [])
              if result["status"] == "success"}
     replaced: dict[str, dict[str, int]] = {}
